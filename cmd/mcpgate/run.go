@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+const usage = `usage: mcpgate <command> [flags]
+
+commands:
+  serve   run the Envoy ext_proc service
+  help    show this help
+
+Run "mcpgate <command> -h" for a command's flags.
+`
+
+// Run executes one mcpgate command and returns the process exit code:
+// 0 success, 1 a finding or failure the command reports, 2 usage or
+// configuration errors.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr, nil)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "mcpgate: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}

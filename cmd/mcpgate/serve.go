@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/mcpgate/mcpgate/extproc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+type serveFlags struct {
+	listen       string
+	config       string
+	mode         string
+	logLevel     slog.Level
+	drainTimeout time.Duration
+}
+
+// serve runs the ext_proc gRPC service until ctx ends, then drains open
+// streams for up to --drain-timeout. ready, if set, receives the bound
+// address once the server accepts connections (tests use port 0).
+func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- net.Addr) int {
+	var f serveFlags
+	fs := flag.NewFlagSet("mcpgate serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:50051", "gRPC listen address for Envoy's ext_proc filter")
+	fs.StringVar(&f.config, "config", "", "YAML policy file (default: passive mode, no allowlist)")
+	fs.StringVar(&f.mode, "mode", "", "override the policy's mode: passive or active")
+	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long open streams may finish")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
+	policy, err := loadPolicy(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
+		return 2
+	}
+	if err := runServer(ctx, f, policy, log, ready); err != nil {
+		log.Error("server failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func loadPolicy(f serveFlags) (extproc.Policy, error) {
+	p := extproc.DefaultPolicy()
+	if f.config != "" {
+		var err error
+		if p, err = extproc.LoadPolicy(f.config); err != nil {
+			return p, err
+		}
+	}
+	if f.mode != "" {
+		p.Mode = extproc.Mode(f.mode)
+	}
+	if err := p.Validate(); err != nil {
+		return p, fmt.Errorf("policy: %w", err)
+	}
+	return p, nil
+}
+
+func runServer(ctx context.Context, f serveFlags, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr) error {
+	proc, err := extproc.NewServer(p, log)
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// A buffered body arrives in one gRPC message; leave room for framing.
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(2*p.MaxBodyBytes + 64<<10))
+	extprocv3.RegisterExternalProcessorServer(gs, proc)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(extprocv3.ExternalProcessor_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+
+	errc := make(chan error, 1)
+	go func() { errc <- gs.Serve(lis) }()
+	log.Info("mcpgate serving", "addr", lis.Addr().String(), "mode", p.Mode, "max_body_bytes", p.MaxBodyBytes)
+	if ready != nil {
+		ready <- lis.Addr()
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	hs.Shutdown() // tell health checkers first, so Envoy stops sending new streams
+	log.Info("draining", "timeout", f.drainTimeout)
+	done := make(chan struct{})
+	go func() { gs.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(f.drainTimeout):
+		// Long-lived SSE streams would hold GracefulStop forever.
+		log.Warn("drain timeout: closing remaining streams")
+		gs.Stop()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package extproc
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// enforce applies d in active mode; in passive mode it returns a pass and
+// logs what active mode would have done. Either way one event is logged.
+func (s *stream) enforce(ctx context.Context, d Decision, event string, attrs ...slog.Attr) Decision {
+	return s.enforceEvent(ctx, d, s.nextEventID(), event, attrs...)
+}
+
+func (s *stream) enforceEvent(ctx context.Context, d Decision, eventID, event string, attrs ...slog.Attr) Decision {
+	action := actionOf(d)
+	if s.policy.Mode != Active {
+		s.logEvent(ctx, "would_"+action, eventID, event, attrs...)
+		return Decision{}
+	}
+	s.logEvent(ctx, action, eventID, event, attrs...)
+	return d
+}
+
+// enforceAlways applies d in both modes, for conditions where passing would
+// lose data or break the exchange.
+func (s *stream) enforceAlways(ctx context.Context, d Decision, event string, attrs ...slog.Attr) Decision {
+	s.logEvent(ctx, actionOf(d), s.nextEventID(), event, attrs...)
+	return d
+}
+
+func actionOf(d Decision) string {
+	switch {
+	case d.Reject != nil:
+		return "reject"
+	case d.Replace:
+		return "mutate"
+	default:
+		return "pass"
+	}
+}
+
+// logEvent writes one structured decision event; eventID "" allocates one.
+func (s *stream) logEvent(ctx context.Context, action, eventID, event string, attrs ...slog.Attr) string {
+	if eventID == "" {
+		eventID = s.nextEventID()
+	}
+	all := append([]slog.Attr{
+		slog.String("event", event),
+		slog.String("action", action),
+		slog.String("event_id", eventID),
+		slog.String("mode", string(s.policy.Mode)),
+	}, attrs...)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "mcpgate decision", all...)
+	return eventID
+}
+
+// nextEventID names a log event so a client-visible notice can point at it.
+func (s *stream) nextEventID() string {
+	s.events++
+	return fmt.Sprintf("%s-%d", s.id, s.events)
+}
+
+type rpcError struct {
+	Code    int               `json:"code"`
+	Message string            `json:"message"`
+	Data    map[string]string `json:"data,omitempty"`
+}
+
+type rpcErrorResponse struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Error   rpcError        `json:"error"`
+}
+
+// errorResponse builds a JSON-RPC error response; id is raw JSON, echoed
+// byte for byte so large numeric ids survive.
+func errorResponse(id string, code int, msg string, data map[string]string) []byte {
+	b, err := json.Marshal(rpcErrorResponse{JSONRPC: "2.0", ID: json.RawMessage(id), Error: rpcError{code, msg, data}})
+	if err != nil {
+		// Only an invalid raw id can fail, and ids come from parsed JSON.
+		panic(fmt.Sprintf("extproc: marshal JSON-RPC error: %v", err))
+	}
+	return b
+}
+
+// joinReplies renders replies as one message or, for a batch, an array.
+func joinReplies(replies [][]byte, batch bool) []byte {
+	if len(replies) == 0 {
+		return nil
+	}
+	if !batch {
+		return replies[0]
+	}
+	return append(append([]byte{'['}, bytes.Join(replies, []byte{','})...), ']')
+}
+
+// gunzip decodes a gzip body, refusing to inflate past limit bytes.
+func gunzip(b []byte, limit int) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("gzip header: %w", err)
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(io.LimitReader(zr, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("gzip body: %w", err)
+	}
+	if len(out) > limit {
+		return nil, fmt.Errorf("decoded body larger than %d bytes", limit)
+	}
+	return out, nil
+}

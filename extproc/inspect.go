@@ -1,0 +1,168 @@
+package extproc
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// resultKeys and toolKeys are the response keys policy reads. As in
+// requests, a duplicate would let the gateway and the client read different
+// values (gjson takes the first, most JSON decoders the last).
+var (
+	resultKeys = []string{"tools", "content", "contents", "messages", "structuredContent", "isError"}
+	toolKeys   = []string{"name", "description", "inputSchema", "title", "annotations"}
+)
+
+// inspectMessage judges one JSON-RPC message (or batch) from the backend and
+// returns its replacement if policy changes it.
+func (s *stream) inspectMessage(ctx context.Context, raw []byte) ([]byte, bool) {
+	if !utf8.Valid(raw) || !gjson.ValidBytes(raw) {
+		return s.withholdMessage(ctx, s.soleID(), "malformed_response", "mcpgate: response is not valid UTF-8 JSON")
+	}
+	root := gjson.ParseBytes(raw)
+	if !root.IsArray() {
+		return s.inspectObject(ctx, root, raw)
+	}
+	var parts [][]byte
+	changed := false
+	root.ForEach(func(_, el gjson.Result) bool {
+		out, ok := s.inspectObject(ctx, el, []byte(el.Raw))
+		changed = changed || ok
+		parts = append(parts, out)
+		return true
+	})
+	if !changed {
+		return raw, false
+	}
+	return joinReplies(parts, true), true
+}
+
+func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) ([]byte, bool) {
+	if !v.IsObject() {
+		return s.withholdMessage(ctx, s.soleID(), "malformed_response", "mcpgate: response is not a JSON-RPC object")
+	}
+	if err := checkObjectKeys(v, envelopeKeys); err != nil {
+		return s.withholdMessage(ctx, s.soleID(), "ambiguous_response", "mcpgate: response has "+err.Error())
+	}
+	if v.Get("method").Exists() {
+		return raw, false // server-initiated request or notification
+	}
+	id := v.Get("id").Raw
+	result := v.Get("result")
+	if !result.IsObject() {
+		return raw, false
+	}
+	if err := checkObjectKeys(result, resultKeys); err != nil {
+		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: result has "+err.Error())
+	}
+	method := s.calls[id].method
+	if method == "" {
+		method = classifyResult(result)
+	}
+	switch method {
+	case "tools/list":
+		return s.filterTools(ctx, raw, id, result)
+	}
+	return raw, false
+}
+
+// classifyResult names the method a result answers from its shape, for
+// responses whose request mcpgate did not see (e.g. on a GET stream).
+func classifyResult(r gjson.Result) string {
+	switch {
+	case r.Get("tools").IsArray():
+		return "tools/list"
+	case r.Get("content").IsArray():
+		return "tools/call"
+	case r.Get("contents").IsArray():
+		return "resources/read"
+	case r.Get("messages").IsArray():
+		return "prompts/get"
+	case r.Get("protocolVersion").Exists() && r.Get("capabilities").Exists():
+		return "initialize"
+	}
+	return ""
+}
+
+// filterTools removes tools the allowlist does not admit from a tools/list
+// result, splicing the new array into the original bytes so everything else
+// (id, other fields, key order) stays as the backend sent it.
+func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result gjson.Result) ([]byte, bool) {
+	tools := result.Get("tools")
+	if !tools.IsArray() {
+		return raw, false
+	}
+	var kept [][]byte
+	var removed []string
+	var bad error
+	tools.ForEach(func(_, t gjson.Result) bool {
+		if err := checkObjectKeys(t, toolKeys); err != nil {
+			bad = err
+			return false
+		}
+		name := t.Get("name").String()
+		if s.rules.toolAllowed(name) {
+			kept = append(kept, []byte(t.Raw))
+		} else {
+			removed = append(removed, truncate(name, 64))
+		}
+		return true
+	})
+	if bad != nil {
+		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: tool has "+bad.Error())
+	}
+	if len(removed) == 0 {
+		return raw, false
+	}
+	start, end := tools.Index, tools.Index+len(tools.Raw)
+	if start <= 0 || end > len(raw) || !bytes.Equal(raw[start:end], []byte(tools.Raw)) {
+		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: tools/list result could not be filtered")
+	}
+	arr := append(append([]byte{'['}, bytes.Join(kept, []byte{','})...), ']')
+	out := make([]byte, 0, len(raw))
+	out = append(append(append(out, raw[:start]...), arr...), raw[end:]...)
+	d := s.enforce(ctx, Decision{Replace: true, Body: out}, "tools_filtered",
+		slog.String("policy", "tool_allowlist"), slog.Any("tools", removed))
+	return d.Body, d.Replace
+}
+
+// withholdMessage replaces a message with a JSON-RPC error for id (active
+// mode) or logs that it would have (passive).
+func (s *stream) withholdMessage(ctx context.Context, id, event, msg string) ([]byte, bool) {
+	if id == "" {
+		id = "null"
+	}
+	d := s.enforce(ctx, Decision{Replace: true, Body: errorResponse(id, codeUninspectable, msg, nil)},
+		event, slog.String("reason", msg))
+	return d.Body, d.Replace
+}
+
+// checkObjectKeys applies checkKey to every key of an object.
+func checkObjectKeys(v gjson.Result, watched []string) error {
+	var seen []string
+	var err error
+	v.ForEach(func(k, _ gjson.Result) bool {
+		key := k.String()
+		if err = checkKey(seen, key, watched); err != nil {
+			return false
+		}
+		seen = append(seen, key)
+		return true
+	})
+	return err
+}
+
+// truncate bounds an attacker-chosen string before it is logged.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

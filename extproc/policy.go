@@ -1,0 +1,115 @@
+package extproc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Mode says whether decisions are enforced.
+type Mode string
+
+const (
+	// Passive observes and logs what active mode would do; it changes nothing.
+	Passive Mode = "passive"
+	// Active enforces: rejects, filters and withholds.
+	Active Mode = "active"
+)
+
+// DefaultMaxBodyBytes bounds a buffered body or one SSE event. The bundled
+// envoy.yaml sets the same value as its buffer limit.
+const DefaultMaxBodyBytes = 4 << 20
+
+// DefaultBackend names the policy used when a route does not name one.
+const DefaultBackend = "default"
+
+// Policy is mcpgate's configuration, read from the --config YAML file.
+type Policy struct {
+	Mode         Mode                     `yaml:"mode"`
+	MaxBodyBytes int                      `yaml:"max_body_bytes"`
+	Backends     map[string]BackendPolicy `yaml:"backends"`
+}
+
+// BackendPolicy is the policy for one MCP backend. Envoy names the backend of
+// a route with the x-mcpgate-backend gRPC initial metadata header.
+type BackendPolicy struct {
+	// AllowedTools lists tool names or path.Match globs. Empty allows all.
+	AllowedTools []string `yaml:"allowed_tools"`
+}
+
+// DefaultPolicy is used when no --config is given: passive, no allowlist.
+func DefaultPolicy() Policy {
+	return Policy{Mode: Passive, MaxBodyBytes: DefaultMaxBodyBytes}
+}
+
+// LoadPolicy reads and validates a YAML policy file. Unknown keys are errors,
+// so a typo never silently turns a policy off.
+func LoadPolicy(file string) (Policy, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return Policy{}, fmt.Errorf("read policy: %w", err)
+	}
+	p, err := ParsePolicy(data)
+	if err != nil {
+		return Policy{}, fmt.Errorf("policy %s: %w", file, err)
+	}
+	return p, nil
+}
+
+// ParsePolicy decodes and validates YAML policy bytes, filling defaults.
+func ParsePolicy(data []byte) (Policy, error) {
+	p := DefaultPolicy()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// io.EOF means an empty file: all defaults.
+	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
+		return Policy{}, fmt.Errorf("decode: %w", err)
+	}
+	return p, p.Validate()
+}
+
+// Validate reports the first problem with p.
+func (p Policy) Validate() error {
+	switch p.Mode {
+	case Passive, Active:
+	default:
+		return fmt.Errorf("mode %q: want passive or active", p.Mode)
+	}
+	if p.MaxBodyBytes <= 0 {
+		return fmt.Errorf("max_body_bytes %d: want a positive size", p.MaxBodyBytes)
+	}
+	for name, b := range p.Backends {
+		for _, pat := range b.AllowedTools {
+			if _, err := path.Match(pat, ""); err != nil {
+				return fmt.Errorf("backends.%s.allowed_tools: pattern %q: %w", name, pat, err)
+			}
+		}
+	}
+	return nil
+}
+
+// backend returns the policy for a backend name, falling back to "default".
+func (p Policy) backend(name string) BackendPolicy {
+	if b, ok := p.Backends[name]; ok {
+		return b
+	}
+	return p.Backends[DefaultBackend]
+}
+
+// toolAllowed reports whether the allowlist admits tool.
+func (b BackendPolicy) toolAllowed(tool string) bool {
+	if len(b.AllowedTools) == 0 {
+		return true
+	}
+	for _, pat := range b.AllowedTools {
+		if ok, _ := path.Match(pat, tool); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,144 @@
+package extproc
+
+import "bytes"
+
+// sseSplitter cuts a text/event-stream body, delivered in arbitrary chunks,
+// into whole events. Line ends may be CRLF, LF or CR (the SSE spec allows all
+// three), so a CR at the end of a chunk is not judged until the next byte is
+// known: treating it as a line end too early would turn a split CRLF into two
+// line ends and cut one event in two.
+type sseSplitter struct {
+	buf        []byte
+	pos        int  // next byte to scan
+	lineStart  int  // start of the current line
+	eventStart int  // start of the current event
+	skipping   bool // discarding the rest of an oversized event
+	max        int  // largest event held back, in bytes
+}
+
+// ssePiece is a run of output bytes: a whole event, or part of an event too
+// large to hold (oversized), which the caller may pass or drop.
+type ssePiece struct {
+	data      []byte
+	oversized bool
+}
+
+func newSSESplitter(max int) *sseSplitter { return &sseSplitter{max: max} }
+
+// feed adds a chunk and returns the pieces it completes. The returned slices
+// stay valid until the next call.
+func (s *sseSplitter) feed(chunk []byte) []ssePiece {
+	s.compact()
+	s.buf = append(s.buf, chunk...)
+	var out []ssePiece
+	for s.pos < len(s.buf) {
+		i := bytes.IndexAny(s.buf[s.pos:], "\r\n")
+		if i < 0 {
+			s.pos = len(s.buf)
+			break
+		}
+		p := s.pos + i
+		end := p + 1
+		if s.buf[p] == '\r' {
+			if end == len(s.buf) {
+				s.pos = p // wait: this CR may start a CRLF
+				break
+			}
+			if s.buf[end] == '\n' {
+				end++
+			}
+		}
+		blank := p == s.lineStart
+		s.pos, s.lineStart = end, end
+		if !blank {
+			continue
+		}
+		out = append(out, ssePiece{data: s.buf[s.eventStart:end], oversized: s.skipping})
+		s.eventStart, s.skipping = end, false
+	}
+	if held := s.pos - s.eventStart; held > s.max || (s.skipping && held > 0) {
+		// The event is too big to judge whole: release what is held and
+		// keep releasing until the event ends.
+		out = append(out, ssePiece{data: s.buf[s.eventStart:s.pos], oversized: true})
+		s.eventStart, s.skipping = s.pos, true
+	}
+	return out
+}
+
+// rest returns the bytes of an unfinished event at end of stream.
+func (s *sseSplitter) rest() ssePiece {
+	p := ssePiece{data: s.buf[s.eventStart:], oversized: s.skipping}
+	s.buf, s.pos, s.lineStart, s.eventStart = nil, 0, 0, 0
+	return p
+}
+
+// compact drops bytes already handed out so the buffer holds one event at most.
+func (s *sseSplitter) compact() {
+	if s.eventStart == 0 {
+		return
+	}
+	n := copy(s.buf, s.buf[s.eventStart:])
+	s.buf = s.buf[:n]
+	s.pos -= s.eventStart
+	s.lineStart -= s.eventStart
+	s.eventStart = 0
+}
+
+// sseEvent is a parsed event: its data joined as the spec says, and the
+// non-data lines kept verbatim so a replacement keeps the framing.
+type sseEvent struct {
+	data    []byte
+	hasData bool
+	fields  [][]byte // raw id:, event:, retry: and comment lines, with line ends
+}
+
+func parseSSEEvent(raw []byte) sseEvent {
+	var ev sseEvent
+	for len(raw) > 0 {
+		line, next := cutLine(raw)
+		body := bytes.TrimRight(line, "\r\n")
+		raw = next
+		if len(body) == 0 {
+			continue
+		}
+		name, value, _ := bytes.Cut(body, []byte(":"))
+		if string(name) != "data" {
+			ev.fields = append(ev.fields, line)
+			continue
+		}
+		value = bytes.TrimPrefix(value, []byte(" "))
+		if ev.hasData {
+			ev.data = append(ev.data, '\n')
+		}
+		ev.data = append(ev.data, value...)
+		ev.hasData = true
+	}
+	return ev
+}
+
+// cutLine splits off the first line including its terminator.
+func cutLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexAny(b, "\r\n")
+	if i < 0 {
+		return b, nil
+	}
+	end := i + 1
+	if b[i] == '\r' && end < len(b) && b[end] == '\n' {
+		end++
+	}
+	return b[:end], b[end:]
+}
+
+// encode renders the event with new data, keeping its other fields. data
+// must not contain line breaks (compact JSON does not).
+func (ev sseEvent) encode(data []byte) []byte {
+	var b bytes.Buffer
+	for _, f := range ev.fields {
+		b.Write(bytes.TrimRight(f, "\r\n"))
+		b.WriteByte('\n')
+	}
+	b.WriteString("data: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	return b.Bytes()
+}

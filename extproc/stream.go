@@ -1,0 +1,346 @@
+package extproc
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"mime"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+)
+
+// phase is the ext_proc message a decision answers.
+type phase int
+
+const (
+	phaseRequestHeaders phase = iota
+	phaseRequestBody
+	phaseResponseHeaders
+	phaseResponseBody
+	phaseRequestTrailers
+	phaseResponseTrailers
+)
+
+// call is what a request said, kept to judge its response.
+type call struct {
+	method string
+	tool   string
+}
+
+// stream is the state of one ext_proc stream, that is one HTTP exchange:
+// the MCP meaning of the request and how the response is being read.
+type stream struct {
+	id      string
+	log     *slog.Logger
+	policy  *Policy
+	backend string
+	rules   BackendPolicy
+	events  int // findings and decisions logged so far, for event ids
+
+	session string
+	calls   map[string]call // by raw JSON id; notifications are not kept
+	reqBody []byte          // request body chunks if Envoy streams them
+
+	status   string
+	respMode bodyMode
+	gzipped  bool
+	respBody []byte // buffered response chunks
+	sse      *sseSplitter
+	dropping bool // active mode is discarding an oversized SSE event
+}
+
+func newStream(id string, log *slog.Logger, p *Policy, backend string) *stream {
+	return &stream{
+		id:      id,
+		log:     log.With("stream", id, "backend", backend),
+		policy:  p,
+		backend: backend,
+		rules:   p.backend(backend),
+		calls:   map[string]call{},
+	}
+}
+
+// handle runs one step of the state machine and returns Envoy's reply.
+func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
+	switch r := req.Request.(type) {
+	case *extprocv3.ProcessingRequest_RequestHeaders:
+		return s.requestHeaders(r.RequestHeaders).toProcessingResponse(phaseRequestHeaders), nil
+	case *extprocv3.ProcessingRequest_RequestBody:
+		if pc := req.GetProtocolConfig(); pc != nil && pc.RequestBodyMode != filterv3.ProcessingMode_BUFFERED &&
+			pc.RequestBodyMode != filterv3.ProcessingMode_STREAMED {
+			return nil, fmt.Errorf("request_body_mode %s: mcpgate needs BUFFERED", pc.RequestBodyMode)
+		}
+		return s.requestBody(ctx, r.RequestBody).toProcessingResponse(phaseRequestBody), nil
+	case *extprocv3.ProcessingRequest_ResponseHeaders:
+		return s.responseHeaders(ctx, r.ResponseHeaders).toProcessingResponse(phaseResponseHeaders), nil
+	case *extprocv3.ProcessingRequest_ResponseBody:
+		return s.responseBody(ctx, r.ResponseBody).toProcessingResponse(phaseResponseBody), nil
+	case *extprocv3.ProcessingRequest_RequestTrailers:
+		return Decision{}.toProcessingResponse(phaseRequestTrailers), nil
+	case *extprocv3.ProcessingRequest_ResponseTrailers:
+		return Decision{}.toProcessingResponse(phaseResponseTrailers), nil
+	default:
+		return nil, fmt.Errorf("unexpected ext_proc message %T", r)
+	}
+}
+
+// requestHeaders only arrive if an Envoy config sends them; the session id
+// is the one thing worth keeping from them.
+func (s *stream) requestHeaders(h *extprocv3.HttpHeaders) Decision {
+	if v := headerValue(h.GetHeaders(), "mcp-session-id"); v != "" {
+		s.session = v
+	}
+	return Decision{}
+}
+
+func (s *stream) requestBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
+	if len(s.reqBody)+len(b.Body) > s.policy.MaxBodyBytes {
+		return s.rejectTooLarge(ctx)
+	}
+	if !b.EndOfStream {
+		// Envoy is streaming the request (a config other than ours): hold
+		// every chunk and judge the whole body at the end.
+		s.reqBody = append(s.reqBody, b.Body...)
+		return Decision{Replace: true}
+	}
+	body := b.Body
+	held := len(s.reqBody) > 0
+	if held {
+		body = append(s.reqBody, b.Body...)
+		s.reqBody = nil
+	}
+	d := s.judgeRequest(ctx, body)
+	if held && !d.Replace && d.Reject == nil {
+		d = Decision{Replace: true, Body: body}
+	}
+	return d
+}
+
+func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
+	msgs, batch, err := parseBody(body)
+	if err != nil {
+		code := codeInvalidRequest
+		if err == errInvalidJSON || err == errInvalidUTF8 {
+			code = codeParseError
+		}
+		return s.enforce(ctx, Decision{Reject: &Reject{
+			Status:  400,
+			Body:    errorResponse("null", code, "mcpgate: "+err.Error(), nil),
+			Details: "mcpgate_bad_request",
+		}}, "bad_request", slog.String("reason", err.Error()))
+	}
+	var denied []message
+	for _, m := range msgs {
+		if m.isResp || m.method == "" {
+			continue
+		}
+		if m.id != "" {
+			s.calls[m.id] = call{method: m.method, tool: m.tool}
+		}
+		if m.method == "tools/call" && !s.rules.toolAllowed(m.tool) {
+			denied = append(denied, m)
+		}
+	}
+	if len(msgs) == 1 {
+		s.log = s.log.With("method", msgs[0].method)
+	}
+	if len(denied) == 0 {
+		return Decision{}
+	}
+	// A batch with one denied call is refused whole: forwarding the rest
+	// would mean rewriting the batch and merging the gateway's errors into
+	// the backend's response, and a client sending batches gets a clear
+	// error per request either way.
+	eventID := s.nextEventID()
+	msg := fmt.Sprintf("mcpgate: tool %q is not allowed by policy tool_allowlist (backend %s)", denied[0].tool, s.backend)
+	data := map[string]string{"policy": "tool_allowlist", "event_id": eventID}
+	var replies [][]byte
+	for _, m := range msgs {
+		if m.id != "" && !m.isResp {
+			replies = append(replies, errorResponse(m.id, codePolicyDenied, msg, data))
+		}
+	}
+	out := joinReplies(replies, batch)
+	status := 200
+	if out == nil {
+		status, out = 202, nil // only notifications: nothing to answer
+	}
+	tools := make([]string, len(denied))
+	for i, m := range denied {
+		tools[i] = m.tool
+	}
+	return s.enforceEvent(ctx, Decision{Reject: &Reject{Status: status, Body: out, Details: "mcpgate_tool_not_allowed"}},
+		eventID, "tool_not_allowed", slog.String("policy", "tool_allowlist"), slog.Any("tools", tools), slog.Bool("batch", batch))
+}
+
+func (s *stream) rejectTooLarge(ctx context.Context) Decision {
+	s.reqBody = nil
+	msg := fmt.Sprintf("mcpgate: request body larger than %d bytes", s.policy.MaxBodyBytes)
+	// Not subject to passive mode: a body this large cannot be judged, and
+	// Envoy refuses it with 413 too when its buffer limit matches.
+	return s.enforceAlways(ctx, Decision{Reject: &Reject{
+		Status: 413, Body: errorResponse("null", codeInvalidRequest, msg, nil), Details: "mcpgate_body_too_large",
+	}}, "body_too_large")
+}
+
+func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) Decision {
+	hm := h.GetHeaders()
+	s.status = headerValue(hm, ":status")
+	if v := headerValue(hm, "mcp-session-id"); v != "" {
+		s.session = v
+		s.log = s.log.With("session", v)
+	}
+	if h.EndOfStream {
+		return Decision{}
+	}
+	media, _, _ := mime.ParseMediaType(headerValue(hm, "content-type"))
+	enc := strings.ToLower(strings.TrimSpace(headerValue(hm, "content-encoding")))
+	switch media {
+	case "application/json":
+		s.respMode = bodyBuffered
+	case "text/event-stream":
+		s.respMode = bodyStreamed
+		s.sse = newSSESplitter(s.policy.MaxBodyBytes)
+	default:
+		return Decision{}
+	}
+	switch {
+	case enc == "" || enc == "identity":
+	case enc == "gzip" && s.respMode == bodyBuffered:
+		s.gzipped = true
+	default:
+		// Compressed SSE or an encoding mcpgate does not decode cannot be
+		// inspected; the bundled route strips accept-encoding so a
+		// well-behaved backend never sends one.
+		s.respMode = bodyNone
+		d := Decision{Reject: &Reject{Status: 502,
+			Body:    errorResponse(s.soleID(), codeUninspectable, fmt.Sprintf("mcpgate: response with content-encoding %q cannot be inspected", enc), nil),
+			Details: "mcpgate_uninspectable_encoding"}}
+		return s.enforce(ctx, d, "uninspectable_response", slog.String("content_encoding", enc))
+	}
+	return Decision{Mode: s.respMode}
+}
+
+func (s *stream) responseBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
+	switch s.respMode {
+	case bodyBuffered:
+		return s.bufferedBody(ctx, b)
+	case bodyStreamed:
+		return s.streamedBody(ctx, b)
+	default:
+		return Decision{}
+	}
+}
+
+func (s *stream) bufferedBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
+	s.respBody = append(s.respBody, b.Body...)
+	if !b.EndOfStream {
+		return Decision{Replace: true} // hold until the whole body is here
+	}
+	orig := s.respBody
+	s.respBody = nil
+	body := orig
+	if s.gzipped {
+		plain, err := gunzip(orig, s.policy.MaxBodyBytes)
+		if err != nil {
+			return s.withholdBody(ctx, "uninspectable_response", fmt.Sprintf("mcpgate: gzip response could not be decoded: %v", err))
+		}
+		body = plain
+	}
+	out, changed := s.inspectMessage(ctx, body)
+	if !changed {
+		if len(orig) != len(b.Body) {
+			return Decision{Replace: true, Body: orig}
+		}
+		return Decision{}
+	}
+	d := Decision{Replace: true, Body: out, ContentLength: true}
+	if s.gzipped {
+		d.RemoveHeaders = []string{"content-encoding"}
+	}
+	return d
+}
+
+// withholdBody replaces a buffered JSON body with an error (active mode).
+func (s *stream) withholdBody(ctx context.Context, event, msg string) Decision {
+	d := Decision{Replace: true, Body: errorResponse(s.soleID(), codeUninspectable, msg, nil), ContentLength: true}
+	if s.gzipped {
+		d.RemoveHeaders = []string{"content-encoding"}
+	}
+	return s.enforce(ctx, d, event, slog.String("reason", msg))
+}
+
+func (s *stream) streamedBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
+	pieces := s.sse.feed(b.Body)
+	if b.EndOfStream {
+		if p := s.sse.rest(); len(p.data) > 0 {
+			pieces = append(pieces, p)
+		}
+	}
+	var out []byte
+	changed := false
+	for _, p := range pieces {
+		if p.oversized {
+			if s.policy.Mode == Active {
+				changed = true
+				if !s.dropping {
+					s.dropping = true
+					out = append(out, s.oversizedNotice(ctx)...)
+				}
+				continue
+			}
+			s.logEvent(ctx, "would_withhold", "", "sse_event_too_large")
+			out = append(out, p.data...)
+			continue
+		}
+		s.dropping = false
+		ev := parseSSEEvent(p.data)
+		if ev.hasData {
+			if data, ok := s.inspectMessage(ctx, ev.data); ok {
+				out = append(out, ev.encode(data)...)
+				changed = true
+				continue
+			}
+		}
+		out = append(out, p.data...)
+	}
+	if !changed && bytes.Equal(out, b.Body) {
+		return Decision{}
+	}
+	return Decision{Replace: true, Body: out}
+}
+
+// oversizedNotice is the SSE event sent instead of an event too large to
+// judge, so the waiting request gets an answer rather than silence.
+func (s *stream) oversizedNotice(ctx context.Context) []byte {
+	eventID := s.logEvent(ctx, "withhold", "", "sse_event_too_large")
+	msg := fmt.Sprintf("mcpgate: SSE event larger than %d bytes withheld (event %s)", s.policy.MaxBodyBytes, eventID)
+	return sseEvent{}.encode(errorResponse(s.soleID(), codeUninspectable, msg, nil))
+}
+
+// soleID is the id to answer with when the gateway replaces a whole
+// response: the request's id if it made exactly one call, else null.
+func (s *stream) soleID() string {
+	if len(s.calls) == 1 {
+		for id := range s.calls {
+			return id
+		}
+	}
+	return "null"
+}
+
+func headerValue(hm *corev3.HeaderMap, key string) string {
+	for _, h := range hm.GetHeaders() {
+		if strings.EqualFold(h.Key, key) {
+			if len(h.RawValue) > 0 {
+				return string(h.RawValue)
+			}
+			return h.Value
+		}
+	}
+	return ""
+}
