@@ -21,6 +21,9 @@ type sseSplitter struct {
 type ssePiece struct {
 	data      []byte
 	oversized bool
+	// unfinished is an event cut off by the end of the stream; clients
+	// drop such events unread (SSE spec), so they need no judging.
+	unfinished bool
 }
 
 func newSSESplitter(max int) *sseSplitter { return &sseSplitter{max: max} }
@@ -67,7 +70,7 @@ func (s *sseSplitter) feed(chunk []byte) []ssePiece {
 
 // rest returns the bytes of an unfinished event at end of stream.
 func (s *sseSplitter) rest() ssePiece {
-	p := ssePiece{data: s.buf[s.eventStart:], oversized: s.skipping}
+	p := ssePiece{data: s.buf[s.eventStart:], oversized: s.skipping, unfinished: true}
 	s.buf, s.pos, s.lineStart, s.eventStart = nil, 0, 0, 0
 	return p
 }

@@ -298,6 +298,10 @@ func (s *stream) streamedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 			continue
 		}
 		s.dropping = false
+		if p.unfinished {
+			out = append(out, p.data...)
+			continue
+		}
 		ev := parseSSEEvent(p.data)
 		if ev.hasData {
 			if data, ok := s.inspectMessage(ctx, ev.data); ok {

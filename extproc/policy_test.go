@@ -1,0 +1,48 @@
+package extproc
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParsePolicy(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr string
+	}{
+		{"empty file is defaults", "", ""},
+		{"active with allowlist", "mode: active\nbackends:\n  default:\n    allowed_tools: [echo, 'git_*']\n", ""},
+		{"unknown key", "mode: active\nallowed_tools: [echo]\n", "field allowed_tools not found"},
+		{"bad mode", "mode: enforce\n", `mode "enforce"`},
+		{"bad glob", "backends:\n  default:\n    allowed_tools: ['[']\n", "syntax error in pattern"},
+		{"bad size", "max_body_bytes: -1\n", "max_body_bytes -1"},
+		{"not yaml", "mode: [", "decode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParsePolicy([]byte(tt.yaml))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestToolAllowed(t *testing.T) {
+	b := BackendPolicy{AllowedTools: []string{"echo", "git_*"}}
+	for tool, want := range map[string]bool{"echo": true, "git_log": true, "echo2": false, "": false, "delete_files": false} {
+		if got := b.toolAllowed(tool); got != want {
+			t.Errorf("toolAllowed(%q) = %v, want %v", tool, got, want)
+		}
+	}
+	if !(BackendPolicy{}).toolAllowed("anything") {
+		t.Error("an empty allowlist must allow every tool")
+	}
+}
