@@ -25,8 +25,8 @@ type Decision struct {
 	// the chunk back.
 	Replace bool
 	Body    []byte
-	// ContentLength is set with the new length when a buffered body is
-	// replaced; Envoy refuses a mismatched length (notes §2).
+	// ContentLength sets the content-length header to len(Body), whether
+	// or not the body is replaced; Envoy refuses a mismatched length (notes §2).
 	ContentLength bool
 	RemoveHeaders []string
 	// Reject answers the client directly; the request never reaches the

@@ -5,8 +5,8 @@
 // decisions it turns into Envoy replies: pass, mutate or reject.
 //
 // The ext_proc message sequence for an exchange, with the bundled Envoy
-// config, is: request body (buffered; request headers are skipped), response
-// headers, then response body chunks in the mode chosen per response from its
+// config, is: request headers, request body (buffered), response headers,
+// then response body chunks in the mode chosen per response from its
 // content type. Everything the exchange means in MCP terms (method, ids, tool
 // names) lives in one per-stream struct; see stream.go.
 package extproc

@@ -3,6 +3,8 @@ package extproc
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -88,11 +90,12 @@ func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (
 	}
 }
 
-// requestHeaders only arrive if an Envoy config sends them; the session id
-// is the one thing worth keeping from them.
+// requestHeaders carry the session id; the JSON-RPC body, not the
+// Mcp-Method/Mcp-Name headers, decides policy, since the body is what the
+// backend executes (the SDK rejects a body that disagrees with them).
 func (s *stream) requestHeaders(h *extprocv3.HttpHeaders) Decision {
 	if v := headerValue(h.GetHeaders(), "mcp-session-id"); v != "" {
-		s.session = v
+		s.setSession(v)
 	}
 	return Decision{}
 }
@@ -190,9 +193,8 @@ func (s *stream) rejectTooLarge(ctx context.Context) Decision {
 func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) Decision {
 	hm := h.GetHeaders()
 	s.status = headerValue(hm, ":status")
-	if v := headerValue(hm, "mcp-session-id"); v != "" {
-		s.session = v
-		s.log = s.log.With("session", v)
+	if v := headerValue(hm, "mcp-session-id"); v != "" && s.session == "" {
+		s.setSession(v)
 	}
 	if h.EndOfStream {
 		return Decision{}
@@ -222,7 +224,12 @@ func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) 
 			Details: "mcpgate_uninspectable_encoding"}}
 		return s.enforce(ctx, d, "uninspectable_response", slog.String("content_encoding", enc))
 	}
-	return Decision{Mode: s.respMode}
+	d := Decision{Mode: s.respMode}
+	if s.respMode == bodyStreamed {
+		// Chunks may be held back or replaced; a length cannot be known.
+		d.RemoveHeaders = []string{"content-length"}
+	}
+	return d
 }
 
 func (s *stream) responseBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
@@ -253,10 +260,9 @@ func (s *stream) bufferedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 	}
 	out, changed := s.inspectMessage(ctx, body)
 	if !changed {
-		if len(orig) != len(b.Body) {
-			return Decision{Replace: true, Body: orig}
-		}
-		return Decision{}
+		// The bundled config keeps content-length (allow_content_length_header),
+		// so every buffered reply states it, matching the body sent on.
+		return Decision{Body: orig, ContentLength: true}
 	}
 	d := Decision{Replace: true, Body: out, ContentLength: true}
 	if s.gzipped {
@@ -335,6 +341,15 @@ func (s *stream) soleID() string {
 		}
 	}
 	return "null"
+}
+
+// setSession records the session for logs. A session id lets anyone who
+// holds it speak in the session, so logs carry a digest that still groups
+// events by session.
+func (s *stream) setSession(id string) {
+	sum := sha256.Sum256([]byte(id))
+	s.session = hex.EncodeToString(sum[:6])
+	s.log = s.log.With("session", s.session)
 }
 
 func headerValue(hm *corev3.HeaderMap, key string) string {
