@@ -97,6 +97,9 @@ func (s *stream) requestHeaders(h *extprocv3.HttpHeaders) Decision {
 	if v := headerValue(h.GetHeaders(), "mcp-session-id"); v != "" {
 		s.setSession(v)
 	}
+	if v := headerValue(h.GetHeaders(), "mcp-protocol-version"); v != "" {
+		s.log = s.log.With("protocol_version", truncate(v, 32))
+	}
 	return Decision{}
 }
 

@@ -71,7 +71,7 @@ func TestEndToEnd(t *testing.T) {
 	envoyBinary(t) // fail or skip before starting anything
 	backend, backendPort := testBackend(t)
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policy, []byte("backends:\n  default:\n    allowed_tools: [echo, add, fetch_page, 'stream_*']\n"), 0o600); err != nil {
+	if err := os.WriteFile(policy, []byte("backends:\n  default:\n    allowed_tools: [echo, add, fetch_page, 'stream_*']\n  strict:\n    allowed_tools: [echo]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, mode := range []string{"active", "passive"} {
@@ -84,9 +84,10 @@ func TestEndToEnd(t *testing.T) {
 				}
 			}()
 			active := mode == "active"
-			for _, path := range []string{mcpserver.PathSSE, mcpserver.PathJSON} {
+			for _, path := range []string{mcpserver.PathSSE, mcpserver.PathJSON, mcpserver.PathStateless} {
 				t.Run("sdk client "+path, func(t *testing.T) { sdkSession(t, gw+path, backend, active) })
 			}
+			t.Run("per-route backend policy", func(t *testing.T) { strictRoute(t, gw+"/strict"+mcpserver.PathSSE, active) })
 			t.Run("byte-identical allowed call", func(t *testing.T) { byteIdentical(t, gw, backendPort) })
 			t.Run("sse event split across chunks", func(t *testing.T) {
 				body := postRaw(t, gw+"/split-sse", listBody, http.StatusOK)
@@ -100,6 +101,8 @@ func TestEndToEnd(t *testing.T) {
 			})
 			t.Run("bad input", func(t *testing.T) { badInput(t, gw, active) })
 			t.Run("slow denied call", func(t *testing.T) { slowDenied(t, gw, active) })
+			// The stateless endpoint must have negotiated the newest revision.
+			assertLog(t, logs, `"protocol_version":"2026-07-28"`)
 			if active {
 				assertLog(t, logs, `"action":"reject"`, `"event":"tool_not_allowed"`, `"event":"tools_filtered"`)
 			} else {
@@ -165,7 +168,7 @@ func sdkSession(t *testing.T, endpoint string, backend *mcpserver.Backend, activ
 	if err != nil || textOf(res) != "story done: 5 parts" {
 		t.Errorf("stream_story: %v %+v", err, res)
 	}
-	if strings.HasSuffix(endpoint, mcpserver.PathSSE) {
+	if !strings.HasSuffix(endpoint, mcpserver.PathJSON) {
 		// The SDK runs notification handlers asynchronously, so the last
 		// one may land just after the result.
 		for i := 0; i < 100 && progress.Load() < 5; i++ {
@@ -174,6 +177,34 @@ func sdkSession(t *testing.T, endpoint string, backend *mcpserver.Backend, activ
 		if got := progress.Load(); got != 5 {
 			t.Errorf("progress notifications = %d, want 5", got)
 		}
+	}
+}
+
+// strictRoute checks that the route's x-mcpgate-backend metadata selects
+// the "strict" policy.
+func strictRoute(t *testing.T, endpoint string, active bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "0"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer cs.Close()
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 5
+	if active {
+		want = 1
+	}
+	if len(tools.Tools) != want {
+		t.Errorf("strict route lists %d tools, want %d", len(tools.Tools), want)
+	}
+	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 2}})
+	if active && (err == nil || !strings.Contains(err.Error(), "(backend strict)")) {
+		t.Errorf("add on the strict route: %v, want the strict policy's error", err)
 	}
 }
 

@@ -99,7 +99,7 @@ func runServer(ctx context.Context, f serveFlags, p extproc.Policy, log *slog.Lo
 	case <-ctx.Done():
 	}
 	hs.Shutdown() // tell health checkers first, so Envoy stops sending new streams
-	log.Info("draining", "timeout", f.drainTimeout)
+	log.Info("draining", "timeout", f.drainTimeout.String())
 	done := make(chan struct{})
 	go func() { gs.GracefulStop(); close(done) }()
 	select {

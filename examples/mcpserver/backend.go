@@ -14,6 +14,10 @@ const (
 	PathSSE = "/mcp"
 	// PathJSON answers POSTs with a single application/json body.
 	PathJSON = "/mcp-json"
+	// PathStateless serves without sessions, which is what lets clients
+	// negotiate the stateless 2026-07-28 revision (server/discover,
+	// Mcp-Method/Mcp-Name headers); SSE responses.
+	PathStateless = "/mcp-stateless"
 )
 
 // Backend is the example MCP server together with a count of the tool calls
@@ -47,7 +51,7 @@ func NewServer() *mcp.Server { return NewBackend().Server() }
 func (b *Backend) Server() *mcp.Server { return b.server }
 
 // Handler returns an http.Handler serving the server over Streamable HTTP at
-// [PathSSE] and [PathJSON]. Every call returns the same handler, so sessions
+// [PathSSE], [PathJSON] and [PathStateless]. Every call returns the same handler, so sessions
 // are shared between callers.
 func (b *Backend) Handler() http.Handler { return b.handler }
 
@@ -96,5 +100,7 @@ func newHandler(s *mcp.Server) http.Handler {
 	mux.Handle(PathSSE, mcp.NewStreamableHTTPHandler(getServer, nil))
 	mux.Handle(PathJSON, mcp.NewStreamableHTTPHandler(getServer,
 		&mcp.StreamableHTTPOptions{JSONResponse: true}))
+	mux.Handle(PathStateless, mcp.NewStreamableHTTPHandler(getServer,
+		&mcp.StreamableHTTPOptions{Stateless: true}))
 	return mux
 }

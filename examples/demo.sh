@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the demo stack: example MCP server :8080, mcpgate :50051, Envoy :10000.
+# Ctrl-C stops all three. Called by `make run` with the binaries built.
+set -euo pipefail
+envoy_bin=${ENVOY:?set ENVOY to an envoy binary}
+bin=${BIN:-bin}
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "stopping demo stack..."
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  exit 0
+}
+trap cleanup INT TERM EXIT
+
+wait_port() { # host port name
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "$3 did not start on $1:$2" >&2; exit 1
+}
+
+# Output goes through process substitution, not a pipe, so $! is the
+# program itself and cleanup can stop it.
+"$bin/example-server" --addr 127.0.0.1:8080 > >(sed 's/^/[server] /') 2>&1 & pids+=($!)
+wait_port 127.0.0.1 8080 "example server"
+"$bin/mcpgate" serve --listen 127.0.0.1:50051 --config examples/policy.yaml > >(sed 's/^/[mcpgate] /') 2>&1 & pids+=($!)
+wait_port 127.0.0.1 50051 mcpgate
+"$envoy_bin" -c envoy/envoy.yaml --log-level warn > >(sed 's/^/[envoy] /') 2>&1 & pids+=($!)
+wait_port 127.0.0.1 10000 envoy
+
+cat <<MSG
+
+mcpgate demo is up (active mode, policy examples/policy.yaml):
+  MCP endpoint (SSE):  http://127.0.0.1:10000/mcp
+  MCP endpoint (JSON): http://127.0.0.1:10000/mcp-json
+Try it from another terminal:
+  go run ./examples/client -url http://127.0.0.1:10000/mcp echo delete_files
+(delete_files is outside the allowlist: it is hidden from tools/list and its call is rejected.)
+Press Ctrl-C to stop.
+
+MSG
+wait -n "${pids[@]}" # any of them exiting ends the demo
