@@ -13,7 +13,7 @@ import (
 // requests, a duplicate would let the gateway and the client read different
 // values (gjson takes the first, most JSON decoders the last).
 var (
-	resultKeys = []string{"tools", "content", "contents", "messages", "structuredContent", "isError"}
+	resultKeys = []string{"tools", "content", "contents", "messages", "structuredContent", "isError", "instructions"}
 	toolKeys   = []string{"name", "description", "inputSchema", "title", "annotations"}
 )
 
@@ -48,8 +48,13 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	if err := checkObjectKeys(v, envelopeKeys); err != nil {
 		return s.withholdMessage(ctx, s.soleID(), "ambiguous_response", "mcpgate: response has "+err.Error())
 	}
-	if v.Get("method").Exists() {
-		return raw, false // server-initiated request or notification
+	if m := v.Get("method"); m.Exists() {
+		// A server-initiated request or notification; sampling requests
+		// put the server's text straight into the model.
+		if m.String() == "sampling/createMessage" {
+			return s.judgeSampling(ctx, raw, v)
+		}
+		return raw, false
 	}
 	id := v.Get("id").Raw
 	result := v.Get("result")
@@ -66,6 +71,8 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	switch method {
 	case "tools/list":
 		return s.filterTools(ctx, raw, id, result)
+	case "tools/call", "resources/read", "prompts/get", "initialize":
+		return s.judgeContent(ctx, raw, id, method, result)
 	}
 	return raw, false
 }
@@ -97,25 +104,29 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 		return raw, false
 	}
 	var kept [][]byte
-	var removed []string
+	var removed, poisoned []string
 	var bad error
+	eventID := s.nextEventID()
 	tools.ForEach(func(_, t gjson.Result) bool {
 		if err := checkObjectKeys(t, toolKeys); err != nil {
 			bad = err
 			return false
 		}
 		name := t.Get("name").String()
-		if s.rules.toolAllowed(name) {
-			kept = append(kept, []byte(t.Raw))
-		} else {
+		switch {
+		case !s.rules.toolAllowed(name):
 			removed = append(removed, truncate(name, 64))
+		case s.toolPoisoned(ctx, eventID, name, t):
+			poisoned = append(poisoned, truncate(name, 64))
+		default:
+			kept = append(kept, []byte(t.Raw))
 		}
 		return true
 	})
 	if bad != nil {
 		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: tool has "+bad.Error())
 	}
-	if len(removed) == 0 {
+	if len(removed)+len(poisoned) == 0 {
 		return raw, false
 	}
 	start, end := tools.Index, tools.Index+len(tools.Raw)
@@ -125,9 +136,32 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 	arr := append(append([]byte{'['}, bytes.Join(kept, []byte{','})...), ']')
 	out := make([]byte, 0, len(raw))
 	out = append(append(append(out, raw[:start]...), arr...), raw[end:]...)
-	d := s.enforce(ctx, Decision{Replace: true, Body: out}, "tools_filtered",
-		slog.String("policy", "tool_allowlist"), slog.Any("tools", removed))
+	attrs := []slog.Attr{}
+	if len(removed) > 0 {
+		attrs = append(attrs, slog.String("policy", "tool_allowlist"), slog.Any("tools", removed))
+	}
+	if len(poisoned) > 0 {
+		attrs = append(attrs, slog.Any("poisoned_tools", poisoned))
+	}
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "tools_filtered", attrs...)
 	return d.Body, d.Replace
+}
+
+// toolPoisoned scans one tool definition, logs its findings and reports
+// whether they are severe enough to hide the tool.
+func (s *stream) toolPoisoned(ctx context.Context, eventID, name string, t gjson.Result) bool {
+	if s.scanner == nil {
+		return false
+	}
+	findings, err := s.scanner.ScanTool([]byte(t.Raw))
+	if err != nil {
+		// The tool is valid JSON inside a valid message, so this is a
+		// detector bug; hiding the tool is the safe side.
+		s.log.ErrorContext(ctx, "scan tool", "err", err, "tool", truncate(name, 64))
+		return true
+	}
+	s.logFindings(ctx, eventID, "tools/list", name, findings)
+	return s.withholds(findings)
 }
 
 // withholdMessage replaces a message with a JSON-RPC error for id (active

@@ -9,6 +9,8 @@ import (
 	"path"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mcpgate/mcpgate/detectors"
 )
 
 // Mode says whether decisions are enforced.
@@ -33,6 +35,20 @@ type Policy struct {
 	Mode         Mode                     `yaml:"mode"`
 	MaxBodyBytes int                      `yaml:"max_body_bytes"`
 	Backends     map[string]BackendPolicy `yaml:"backends"`
+	Detectors    DetectorPolicy           `yaml:"detectors"`
+}
+
+// DetectorPolicy configures content scanning of tool descriptions and
+// outputs (package detectors).
+type DetectorPolicy struct {
+	// Disabled turns scanning off; by default it is on.
+	Disabled bool `yaml:"disabled"`
+	// WithholdSeverity is the lowest finding severity that withholds a
+	// result or removes a tool in active mode (default high). Every finding
+	// is logged whatever its severity.
+	WithholdSeverity detectors.Severity `yaml:"withhold_severity"`
+	// DisabledRules lists detector rule ids never to report.
+	DisabledRules []string `yaml:"disabled_rules"`
 }
 
 // BackendPolicy is the policy for one MCP backend. Envoy names the backend of
@@ -44,7 +60,8 @@ type BackendPolicy struct {
 
 // DefaultPolicy is used when no --config is given: passive, no allowlist.
 func DefaultPolicy() Policy {
-	return Policy{Mode: Passive, MaxBodyBytes: DefaultMaxBodyBytes}
+	return Policy{Mode: Passive, MaxBodyBytes: DefaultMaxBodyBytes,
+		Detectors: DetectorPolicy{WithholdSeverity: detectors.High}}
 }
 
 // LoadPolicy reads and validates a YAML policy file. Unknown keys are errors,
@@ -83,6 +100,9 @@ func (p Policy) Validate() error {
 	if p.MaxBodyBytes <= 0 {
 		return fmt.Errorf("max_body_bytes %d: want a positive size", p.MaxBodyBytes)
 	}
+	if w := p.Detectors.WithholdSeverity; w < detectors.Low || w > detectors.High {
+		return fmt.Errorf("detectors.withhold_severity %d: want low, medium or high", int(w))
+	}
 	for name, b := range p.Backends {
 		for _, pat := range b.AllowedTools {
 			if _, err := path.Match(pat, ""); err != nil {
@@ -112,4 +132,16 @@ func (b BackendPolicy) toolAllowed(tool string) bool {
 		}
 	}
 	return false
+}
+
+// newScanner builds the content scanner the policy asks for, nil if off.
+func (p Policy) newScanner() (contentScanner, error) {
+	if p.Detectors.Disabled {
+		return nil, nil
+	}
+	sc, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	return sc, nil
 }

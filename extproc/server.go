@@ -22,23 +22,28 @@ const BackendHeader = "x-mcpgate-backend"
 // Server implements envoy.service.ext_proc.v3.ExternalProcessor.
 type Server struct {
 	extprocv3.UnimplementedExternalProcessorServer
-	policy Policy
-	log    *slog.Logger
+	policy  Policy
+	scanner contentScanner // nil: detectors off
+	log     *slog.Logger
 }
 
-// NewServer returns a processor applying p. p must be valid.
+// NewServer returns a processor applying p, or an error if p is invalid.
 func NewServer(p Policy, log *slog.Logger) (*Server, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	return &Server{policy: p, log: log}, nil
+	sc, err := p.newScanner()
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return &Server{policy: p, scanner: sc, log: log}, nil
 }
 
 // Process runs the gRPC loop for one HTTP exchange; the per-stream state
 // machine decides each reply.
 func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := ps.Context()
-	st := newStream(streamID(), srv.log, &srv.policy, backendOf(ctx))
+	st := newStream(streamID(), srv.log, &srv.policy, srv.scanner, backendOf(ctx))
 	for {
 		req, err := ps.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {

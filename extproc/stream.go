@@ -39,6 +39,7 @@ type stream struct {
 	id      string
 	log     *slog.Logger
 	policy  *Policy
+	scanner contentScanner // nil: detectors off
 	backend string
 	rules   BackendPolicy
 	events  int // findings and decisions logged so far, for event ids
@@ -55,11 +56,12 @@ type stream struct {
 	dropping bool // active mode is discarding an oversized SSE event
 }
 
-func newStream(id string, log *slog.Logger, p *Policy, backend string) *stream {
+func newStream(id string, log *slog.Logger, p *Policy, sc contentScanner, backend string) *stream {
 	return &stream{
 		id:      id,
 		log:     log.With("stream", id, "backend", backend),
 		policy:  p,
+		scanner: sc,
 		backend: backend,
 		rules:   p.backend(backend),
 		calls:   map[string]call{},
@@ -247,12 +249,15 @@ func (s *stream) responseBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 }
 
 func (s *stream) bufferedBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
-	s.respBody = append(s.respBody, b.Body...)
 	if !b.EndOfStream {
+		s.respBody = append(s.respBody, b.Body...)
 		return Decision{Replace: true} // hold until the whole body is here
 	}
-	orig := s.respBody
-	s.respBody = nil
+	orig := b.Body // the usual case: BUFFERED delivers the body in one message
+	if len(s.respBody) > 0 {
+		orig = append(s.respBody, b.Body...)
+		s.respBody = nil
+	}
 	body := orig
 	if s.gzipped {
 		plain, err := gunzip(orig, s.policy.MaxBodyBytes)

@@ -46,7 +46,11 @@ func respBody(body string, eos bool) *extprocv3.ProcessingRequest {
 func drive(t *testing.T, p *Policy, msgs ...*extprocv3.ProcessingRequest) ([]*extprocv3.ProcessingResponse, string) {
 	t.Helper()
 	var logs bytes.Buffer
-	st := newStream("test", slog.New(slog.NewJSONHandler(&logs, nil)), p, DefaultBackend)
+	sc, err := p.newScanner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStream("test", slog.New(slog.NewJSONHandler(&logs, nil)), p, sc, DefaultBackend)
 	var out []*extprocv3.ProcessingResponse
 	for _, m := range msgs {
 		r, err := st.handle(context.Background(), m)

@@ -10,6 +10,7 @@ const usage = `usage: mcpgate <command> [flags]
 
 commands:
   serve   run the Envoy ext_proc service
+  scan    scan a text or JSON lines with the detectors
   help    show this help
 
 Run "mcpgate <command> -h" for a command's flags.
@@ -26,6 +27,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stderr, nil)
+	case "scan":
+		return scan(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

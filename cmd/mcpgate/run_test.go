@@ -28,6 +28,8 @@ func TestRunUsageAndConfigErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"missing config", []string{"serve", "--config", filepath.Join(dir, "nope.yaml")}, 2, "read policy"},
 		{"typo in config", []string{"serve", "--config", write("typo.yaml", "mode: active\nbackend:\n  default: {}\n")}, 2, "field backend not found"},
+		{"unknown detector rule", []string{"serve", "--config", write("rule.yaml", "detectors:\n  disabled_rules: [no.such_rule]\n")}, 2, "no.such_rule"},
+		{"bad severity", []string{"serve", "--config", write("sev.yaml", "detectors:\n  withhold_severity: extreme\n")}, 2, "extreme"},
 		{"bad mode flag", []string{"serve", "--mode", "enforcing"}, 2, `mode "enforcing"`},
 		{"bad flag", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
 		{"listen fails", []string{"serve", "--listen", "256.0.0.1:1"}, 1, "listen"},

@@ -46,7 +46,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- ne
 		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
 		return 2
 	}
-	if err := runServer(ctx, f, policy, log, ready); err != nil {
+	proc, err := extproc.NewServer(policy, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
+		return 2
+	}
+	if err := runServer(ctx, f, proc, policy, log, ready); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
@@ -70,11 +75,7 @@ func loadPolicy(f serveFlags) (extproc.Policy, error) {
 	return p, nil
 }
 
-func runServer(ctx context.Context, f serveFlags, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr) error {
-	proc, err := extproc.NewServer(p, log)
-	if err != nil {
-		return err
-	}
+func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr) error {
 	lis, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -89,7 +90,8 @@ func runServer(ctx context.Context, f serveFlags, p extproc.Policy, log *slog.Lo
 
 	errc := make(chan error, 1)
 	go func() { errc <- gs.Serve(lis) }()
-	log.Info("mcpgate serving", "addr", lis.Addr().String(), "mode", p.Mode, "max_body_bytes", p.MaxBodyBytes)
+	log.Info("mcpgate serving", "addr", lis.Addr().String(), "mode", p.Mode, "max_body_bytes", p.MaxBodyBytes,
+		"detectors", !p.Detectors.Disabled, "withhold_severity", p.Detectors.WithholdSeverity.String())
 	if ready != nil {
 		ready <- lis.Addr()
 	}

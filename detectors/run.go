@@ -1,0 +1,269 @@
+package detectors
+
+import (
+	"slices"
+	"unicode/utf8"
+)
+
+// scanRun is the mutable state of one Scan call. It is recycled through
+// Scanner.runs, so its slices keep their capacity between scans.
+type scanRun struct {
+	s     *Scanner
+	text  string // original text
+	depth int
+	tool  bool
+
+	// norm is the normalised text; starts/ends map each of its bytes to the
+	// original rune(s) it came from. They are nil when norm == text.
+	norm         string
+	starts, ends []int32
+	nbuf         []byte
+	lbuf         []byte // lower-cased window on the ASCII path
+	spans        [][2]int
+
+	findings []Finding
+	wins     []window
+	lastWin  []int32     // per trigger: index into wins of its latest window, or -1
+	lastNear []int32     // per trigger: end of its latest "near" companion hit, or -1
+	mixed    [][2]int32  // normalised spans of mixed-script (homoglyph) words
+	mixedCur int         // first mixed span that may still overlap a hit
+	hidden   []hiddenRun // tag-character runs to decode and scan
+	lastRule []int32     // result(): per rule, index of the last kept finding
+}
+
+// window is a span of normalised text where one trigger's regexp must run.
+type window struct {
+	trig   int32
+	lo, hi int32
+}
+
+func (r *scanRun) reset(text string, depth int, tool bool) {
+	r.text, r.depth, r.tool = text, depth, tool
+	r.norm, r.starts, r.ends = "", nil, nil
+	r.findings = r.findings[:0]
+	r.wins = r.wins[:0]
+	r.mixed = r.mixed[:0]
+	r.mixedCur = 0
+	r.hidden = r.hidden[:0]
+	if len(r.lastWin) != len(r.s.triggers) {
+		r.lastWin = make([]int32, len(r.s.triggers))
+		r.lastNear = make([]int32, len(r.s.triggers))
+	}
+	for i := range r.lastWin {
+		r.lastWin[i] = -1
+		r.lastNear[i] = -1
+	}
+}
+
+// release drops references to caller data before the run is pooled.
+func (r *scanRun) release() {
+	r.text, r.norm = "", ""
+	clear(r.findings[:cap(r.findings)])
+	r.findings = r.findings[:0]
+}
+
+func (r *scanRun) run() {
+	if isPlainASCII(r.text) {
+		r.norm = r.text
+	} else {
+		r.normalise()
+	}
+	s := r.s
+	s.ac.scan(r.norm, r.onKeyword)
+	for _, w := range r.wins {
+		r.verify(w)
+	}
+	r.scanNumbers()
+	if r.depth < maxDepth {
+		r.scanHidden()
+		r.scanEncoded()
+	}
+}
+
+// onKeyword opens or extends the window of every trigger of keyword kw.
+func (r *scanRun) onKeyword(kw int32, end int) {
+	s := r.s
+	start := end - int(s.ac.kwLen[kw])
+	for _, ti := range s.kwTrig[kw] {
+		if ti < 0 {
+			r.lastNear[-ti-1] = int32(end)
+			continue
+		}
+		t := &s.triggers[ti]
+		if t.toolOnly && !r.tool {
+			continue
+		}
+		if t.needNear && (r.lastNear[ti] < 0 || int(r.lastNear[ti]) < start-t.before) {
+			continue
+		}
+		if t.phrase && len(r.mixed) > 0 {
+			r.checkHomoglyph(start, end)
+		}
+		lo, hi := max(0, start-t.before), min(len(r.norm), end+t.after)
+		if wi := r.lastWin[ti]; wi >= 0 && int(r.wins[wi].hi) >= lo {
+			r.wins[wi].hi = int32(max(int(r.wins[wi].hi), hi))
+			continue
+		}
+		r.lastWin[ti] = int32(len(r.wins))
+		r.wins = append(r.wins, window{trig: ti, lo: int32(lo), hi: int32(hi)})
+	}
+}
+
+// verify runs a trigger's regexp over its window.
+func (r *scanRun) verify(w window) {
+	t := &r.s.triggers[w.trig]
+	lo, hi := snapRune(r.norm, int(w.lo)), snapRune(r.norm, int(w.hi))
+	if t.onOrig {
+		olo, ohi := r.origWindow(lo, hi)
+		r.verifyOrig(t, olo, ohi)
+		return
+	}
+	// Phrase patterns are lower-case only, so they run without (?i), which
+	// is much cheaper in RE2: the normalised text is already lower-case, and
+	// on the ASCII fast path the window is lower-cased into a scratch buffer.
+	var sub []byte
+	if r.starts == nil {
+		r.lbuf = appendLowerASCII(r.lbuf[:0], r.norm[lo:hi])
+		sub = r.lbuf
+	} else {
+		sub = r.nbuf[lo:hi]
+	}
+	if !t.re.Match(sub) {
+		return
+	}
+	for _, m := range t.re.FindAllSubmatchIndex(sub, -1) {
+		a, b := m[0], m[1]
+		if len(m) >= 4 && m[2] >= 0 { // group 1, when present, is the span
+			a, b = m[2], m[3]
+		}
+		if t.check != nil && !t.check(string(sub[a:b])) {
+			continue
+		}
+		os, oe := r.toOrig(lo+a, lo+b)
+		r.add(t.rule, os, oe, "")
+	}
+}
+
+func appendLowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		dst = append(dst, lowerASCII(s[i]))
+	}
+	return dst
+}
+
+func (r *scanRun) verifyOrig(t *trigger, lo, hi int) {
+	if t.find != nil {
+		r.spans = t.find(r.text, lo, hi, r.spans[:0])
+		for _, sp := range r.spans {
+			r.add(t.rule, sp[0], sp[1], "")
+		}
+		return
+	}
+	sub := r.text[lo:hi]
+	if !t.re.MatchString(sub) {
+		return
+	}
+	for _, m := range t.re.FindAllStringSubmatchIndex(sub, -1) {
+		a, b := m[0], m[1]
+		if len(m) >= 4 && m[2] >= 0 {
+			a, b = m[2], m[3]
+		}
+		secret := sub[a:b]
+		if t.check != nil && !t.check(secret) {
+			continue
+		}
+		keep := t.keep
+		if keep < 0 { // URL credentials: keep the scheme
+			keep = schemeLen(secret)
+		}
+		r.addExcerpt(t.rule, lo+a, lo+b, redactKeep(secret, keep))
+	}
+}
+
+// snapRune moves i back to the start of the rune containing it.
+func snapRune(s string, i int) int {
+	for i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
+}
+
+// toOrig maps a normalised span to the original text.
+func (r *scanRun) toOrig(ns, ne int) (int, int) {
+	if r.starts == nil {
+		return ns, ne
+	}
+	if ne <= ns {
+		p := int(r.starts[min(ns, len(r.starts)-1)])
+		return p, p
+	}
+	return int(r.starts[ns]), int(r.ends[ne-1])
+}
+
+// origWindow maps a normalised window to the original text, widening it to
+// whole original runes.
+func (r *scanRun) origWindow(lo, hi int) (int, int) {
+	if r.starts == nil {
+		return lo, hi
+	}
+	olo, ohi := 0, len(r.text)
+	if lo < len(r.starts) {
+		olo = int(r.starts[lo])
+	}
+	if hi < len(r.starts) {
+		ohi = int(r.starts[hi])
+	}
+	return olo, ohi
+}
+
+// add records a finding whose excerpt comes from the original text.
+func (r *scanRun) add(rule, start, end int, _ string) {
+	var ex string
+	if ruleTable[rule].redact {
+		ex = redactKeep(r.text[start:end], 0)
+	} else {
+		ex = excerpt(r.text[start:end])
+	}
+	r.addExcerpt(rule, start, end, ex)
+}
+
+func (r *scanRun) addExcerpt(rule, start, end int, ex string) {
+	info := &ruleTable[rule]
+	r.findings = append(r.findings, Finding{
+		Rule: info.id, Category: info.category, Severity: r.s.sev[rule],
+		Start: start, End: end, Excerpt: ex,
+	})
+}
+
+// result sorts, merges overlapping findings of the same rule, filters by
+// the options (unless raw) and returns a fresh slice, or nil.
+func (r *scanRun) result(raw bool) []Finding {
+	if len(r.findings) == 0 {
+		return nil
+	}
+	s := r.s
+	slices.SortFunc(r.findings, compareFindings)
+	if len(r.lastRule) != len(ruleTable) {
+		r.lastRule = make([]int32, len(ruleTable))
+	}
+	for i := range r.lastRule {
+		r.lastRule[i] = -1
+	}
+	kept := r.findings[:0]
+	for _, f := range r.findings {
+		ri := s.byID[f.Rule]
+		if !raw && !s.keep(ri) {
+			continue
+		}
+		if li := r.lastRule[ri]; li >= 0 && f.Start < kept[li].End {
+			kept[li].End = max(kept[li].End, f.End)
+			continue
+		}
+		r.lastRule[ri] = int32(len(kept))
+		kept = append(kept, f)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return slices.Clone(kept)
+}
