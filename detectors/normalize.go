@@ -40,6 +40,24 @@ func foldRune(dst []byte, src string, r rune) ([]byte, bool) {
 	return foldOne(dst, r)
 }
 
+// unfolded reports runes of scripts that have no case, no lookalike
+// mapping and no compatibility decomposition in these ranges, so folding
+// copies them unchanged; checking the range first skips the Unicode table
+// lookups for most non-Latin text.
+func unfolded(r rune) bool {
+	switch {
+	case r >= 0x4E00 && r <= 0x9FFF: // CJK unified ideographs
+	case r >= 0xAC00 && r <= 0xD7A3: // Hangul syllables (canonical decomposition only)
+	case r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA: // kana
+	case r >= 0x0621 && r <= 0x064A: // Arabic letters
+	case r >= 0x0900 && r <= 0x0957: // Devanagari
+	case r >= 0x0980 && r <= 0x09FF: // Bengali
+	default:
+		return false
+	}
+	return true
+}
+
 // compatDecomposition returns the compatibility-only decomposition of the
 // first rune of s, or "" if the rune has none (or only a canonical one).
 func compatDecomposition(s string) string {

@@ -13,11 +13,12 @@ type scanRun struct {
 	depth int
 	tool  bool
 
-	// norm is the normalised text; starts/ends map each of its bytes to the
-	// original rune(s) it came from. They are nil when norm == text.
-	norm         string
-	starts, ends []int32
-	nbuf         []byte
+	// norm is the normalised text; when mapped, offsets maps its bytes back
+	// to the original (else norm == text).
+	norm    string
+	mapped  bool
+	offsets offsetMap
+	nbuf    []byte
 	lbuf         []byte // lower-cased window on the ASCII path
 	spans        [][2]int
 
@@ -29,7 +30,17 @@ type scanRun struct {
 	mixedCur int         // first mixed span that may still overlap a hit
 	hidden   []hiddenRun // tag-character runs to decode and scan
 	lastRule []int32     // result(): per rule, index of the last kept finding
+	ruleHits []int32     // findings per rule so far, to cap regexp work
 }
+
+// Caps that keep text built to be expensive (an attack repeated thousands
+// of times) linear and cheap: a rule stops being verified once it has
+// maxRuleFindings findings, and one window never grows past maxWindow
+// bytes, so a regexp never runs over a whole megabyte at once.
+const (
+	maxRuleFindings = 16
+	maxWindow       = 4 << 10
+)
 
 // window is a span of normalised text where one trigger's regexp must run.
 type window struct {
@@ -39,12 +50,16 @@ type window struct {
 
 func (r *scanRun) reset(text string, depth int, tool bool) {
 	r.text, r.depth, r.tool = text, depth, tool
-	r.norm, r.starts, r.ends = "", nil, nil
+	r.norm, r.mapped = "", false
 	r.findings = r.findings[:0]
 	r.wins = r.wins[:0]
 	r.mixed = r.mixed[:0]
 	r.mixedCur = 0
 	r.hidden = r.hidden[:0]
+	if len(r.ruleHits) != len(ruleTable) {
+		r.ruleHits = make([]int32, len(ruleTable))
+	}
+	clear(r.ruleHits)
 	if len(r.lastWin) != len(r.s.triggers) {
 		r.lastWin = make([]int32, len(r.s.triggers))
 		r.lastNear = make([]int32, len(r.s.triggers))
@@ -100,7 +115,7 @@ func (r *scanRun) onKeyword(kw int32, end int) {
 			r.checkHomoglyph(start, end)
 		}
 		lo, hi := max(0, start-t.before), min(len(r.norm), end+t.after)
-		if wi := r.lastWin[ti]; wi >= 0 && int(r.wins[wi].hi) >= lo {
+		if wi := r.lastWin[ti]; wi >= 0 && int(r.wins[wi].hi) >= lo && hi-int(r.wins[wi].lo) <= maxWindow {
 			r.wins[wi].hi = int32(max(int(r.wins[wi].hi), hi))
 			continue
 		}
@@ -112,6 +127,9 @@ func (r *scanRun) onKeyword(kw int32, end int) {
 // verify runs a trigger's regexp over its window.
 func (r *scanRun) verify(w window) {
 	t := &r.s.triggers[w.trig]
+	if r.ruleHits[t.rule] >= maxRuleFindings {
+		return
+	}
 	lo, hi := snapRune(r.norm, int(w.lo)), snapRune(r.norm, int(w.hi))
 	if t.onOrig {
 		olo, ohi := r.origWindow(lo, hi)
@@ -122,7 +140,7 @@ func (r *scanRun) verify(w window) {
 	// is much cheaper in RE2: the normalised text is already lower-case, and
 	// on the ASCII fast path the window is lower-cased into a scratch buffer.
 	var sub []byte
-	if r.starts == nil {
+	if !r.mapped {
 		r.lbuf = appendLowerASCII(r.lbuf[:0], r.norm[lo:hi])
 		sub = r.lbuf
 	} else {
@@ -190,28 +208,31 @@ func snapRune(s string, i int) int {
 
 // toOrig maps a normalised span to the original text.
 func (r *scanRun) toOrig(ns, ne int) (int, int) {
-	if r.starts == nil {
+	if !r.mapped {
 		return ns, ne
 	}
+	if len(r.norm) == 0 {
+		return len(r.text), len(r.text)
+	}
 	if ne <= ns {
-		p := int(r.starts[min(ns, len(r.starts)-1)])
+		p := r.offsets.start(min(ns, len(r.norm)-1))
 		return p, p
 	}
-	return int(r.starts[ns]), int(r.ends[ne-1])
+	return r.offsets.start(ns), r.offsets.end(ne - 1)
 }
 
 // origWindow maps a normalised window to the original text, widening it to
 // whole original runes.
 func (r *scanRun) origWindow(lo, hi int) (int, int) {
-	if r.starts == nil {
+	if !r.mapped {
 		return lo, hi
 	}
 	olo, ohi := 0, len(r.text)
-	if lo < len(r.starts) {
-		olo = int(r.starts[lo])
+	if lo < len(r.norm) {
+		olo = r.offsets.start(lo)
 	}
-	if hi < len(r.starts) {
-		ohi = int(r.starts[hi])
+	if hi < len(r.norm) {
+		ohi = r.offsets.start(hi)
 	}
 	return olo, ohi
 }
@@ -229,6 +250,7 @@ func (r *scanRun) add(rule, start, end int, _ string) {
 
 func (r *scanRun) addExcerpt(rule, start, end int, ex string) {
 	info := &ruleTable[rule]
+	r.ruleHits[rule]++
 	r.findings = append(r.findings, Finding{
 		Rule: info.id, Category: info.category, Severity: r.s.sev[rule],
 		Start: start, End: end, Excerpt: ex,

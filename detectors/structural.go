@@ -20,10 +20,8 @@ type hiddenRun struct {
 func (r *scanRun) normalise() {
 	text := r.text
 	b := r.nbuf[:0]
-	starts, ends := r.starts[:0], r.ends[:0]
-	if cap(starts) == 0 {
-		starts, ends = make([]int32, 0, len(text)+16), make([]int32, 0, len(text)+16)
-	}
+	om := &r.offsets
+	om.reset()
 	var (
 		prev      rune = -1 // last visible original rune
 		wordStart      = -1 // normalised offset of the current word
@@ -58,9 +56,7 @@ func (r *scanRun) normalise() {
 			for k := n; k < len(b); k++ {
 				b[k] = lowerTable[b[k]]
 			}
-			for k := i; k < j; k++ {
-				starts, ends = append(starts, int32(k)), append(ends, int32(k+1))
-			}
+			om.same(n, i)
 			// Words: the run may end the current word and start a new one.
 			first, last := -1, -1
 			for k := i; k < j; k++ {
@@ -107,10 +103,23 @@ func (r *scanRun) normalise() {
 			continue
 		}
 		from := len(b)
+		if unfolded(rn) {
+			b = append(b, text[i:i+size]...)
+			om.same(from, i)
+			if wordStart < 0 {
+				wordStart = from
+			}
+			wordOther = true
+			prev = rn
+			i += size
+			continue
+		}
 		var conf bool
 		b, conf = foldRune(b, text[i:], rn)
-		for k := from; k < len(b); k++ {
-			starts, ends = append(starts, int32(i)), append(ends, int32(i+size))
+		if len(b)-from == size {
+			om.same(from, i)
+		} else if len(b) > from {
+			om.rune(from, i, i+size)
 		}
 		if unicode.IsLetter(rn) || unicode.Is(unicode.Mn, rn) {
 			if wordStart < 0 {
@@ -128,8 +137,9 @@ func (r *scanRun) normalise() {
 		i += size
 	}
 	endWord(len(b))
-	r.nbuf, r.starts, r.ends = b, starts, ends
+	r.nbuf = b
 	r.norm = string(b)
+	r.mapped = true
 }
 
 // invisibleRun handles a run of invisible runes starting at i and returns
