@@ -15,6 +15,7 @@ type acMatcher struct {
 	outStart []int32  // per state: outputs are outs[outStart[s]:outStart[s+1]]
 	outs     []int32  // keyword indexes
 	kwLen    []int32  // byte length of each keyword
+	maxKwLen int32
 }
 
 // acHasOut marks a transition into a state that ends at least one keyword,
@@ -41,6 +42,7 @@ func newACMatcher(keywords []string) *acMatcher {
 	used := [256]bool{}
 	for i, k := range keywords {
 		m.kwLen[i] = int32(len(k))
+		m.maxKwLen = max(m.maxKwLen, int32(len(k)))
 		for j := 0; j < len(k); j++ {
 			used[k[j]] = true
 		}
@@ -119,19 +121,70 @@ func newACMatcher(keywords []string) *acMatcher {
 	return m
 }
 
-// scan calls hit(keyword, end) for every keyword occurrence in text, in
-// order of end offset. It does not allocate.
-func (m *acMatcher) scan(text string, hit func(kw int32, end int)) {
+// acHit is one keyword occurrence: keyword index and end offset.
+type acHit struct{ kw, end int32 }
+
+// minSplitScan is the text length from which scan runs two automata at
+// once; below it the set-up is not worth it.
+const minSplitScan = 4 << 10
+
+// scan appends every keyword occurrence in text to hits, in order of end
+// offset, and returns the slice; scratch is a second buffer it may use,
+// returned for reuse.
+//
+// Each step of the automaton waits on the table load of the step before,
+// so one automaton leaves the CPU mostly idle. On long texts two run in the
+// same loop over the two halves, which nearly doubles the throughput. The
+// second starts maxKwLen bytes before the middle, so every keyword ending
+// in its half is seen whole; its hits ending in the first half are dropped,
+// as the first automaton reports those.
+func (m *acMatcher) scan(text string, hits, scratch []acHit) ([]acHit, []acHit) {
+	n := len(text)
+	if n < minSplitScan {
+		return m.scanFrom(text, 0, 0, hits), scratch
+	}
 	delta, class, nc := m.delta, &m.class, uint32(m.nclass)
-	st := uint32(0)
-	for i := 0; i < len(text); i++ {
-		st = delta[st+uint32(class[text[i]])]
-		if st&acHasOut != 0 {
-			st &^= acHasOut
-			s := st / nc
-			for _, kw := range m.outs[m.outStart[s]:m.outStart[s+1]] {
-				hit(kw, i+1)
+	mid := n / 2
+	j := max(0, mid-int(m.maxKwLen))
+	second := scratch[:0]
+	stA, stB := uint32(0), uint32(0)
+	for i := 0; i < mid; i, j = i+1, j+1 {
+		stA = delta[stA+uint32(class[text[i]])]
+		stB = delta[stB+uint32(class[text[j]])]
+		if (stA|stB)&acHasOut == 0 {
+			continue
+		}
+		if stA&acHasOut != 0 {
+			stA &^= acHasOut
+			hits = m.appendOuts(hits, stA/nc, i+1)
+		}
+		if stB&acHasOut != 0 {
+			stB &^= acHasOut
+			if j+1 > mid {
+				second = m.appendOuts(second, stB/nc, j+1)
 			}
 		}
 	}
+	second = m.scanFrom(text, j, stB, second)
+	return append(hits, second...), second
+}
+
+// scanFrom runs the automaton in state st over text[from:].
+func (m *acMatcher) scanFrom(text string, from int, st uint32, hits []acHit) []acHit {
+	delta, class, nc := m.delta, &m.class, uint32(m.nclass)
+	for i := from; i < len(text); i++ {
+		st = delta[st+uint32(class[text[i]])]
+		if st&acHasOut != 0 {
+			st &^= acHasOut
+			hits = m.appendOuts(hits, st/nc, i+1)
+		}
+	}
+	return hits
+}
+
+func (m *acMatcher) appendOuts(hits []acHit, state uint32, end int) []acHit {
+	for _, kw := range m.outs[m.outStart[state]:m.outStart[state+1]] {
+		hits = append(hits, acHit{kw: kw, end: int32(end)})
+	}
+	return hits
 }

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
 
@@ -153,25 +154,24 @@ func invisibleKind(r rune) int {
 }
 
 // isPlainASCII reports whether text can skip normalisation: ASCII only and
-// no ESC (which starts ANSI sequences). It checks eight bytes at a time.
-func isPlainASCII(text string) bool {
-	i := 0
+// no ESC (which starts ANSI sequences).
+func isPlainASCII(text string) bool { return asciiRunEnd(text, 0) == len(text) }
+
+// asciiRunEnd returns the end of the run of plain ASCII (no ESC) starting
+// at i, testing eight bytes at a time.
+func asciiRunEnd(text string, i int) int {
 	for ; i+8 <= len(text); i += 8 {
-		w := uint64(text[i]) | uint64(text[i+1])<<8 | uint64(text[i+2])<<16 | uint64(text[i+3])<<24 |
-			uint64(text[i+4])<<32 | uint64(text[i+5])<<40 | uint64(text[i+6])<<48 | uint64(text[i+7])<<56
-		if w&0x8080808080808080 != 0 {
-			return false
-		}
+		w := binary.LittleEndian.Uint64([]byte(text[i : i+8]))
 		// Zero-byte test on w^ESC: any byte equal to 0x1b becomes 0.
 		x := w ^ 0x1b1b1b1b1b1b1b1b
-		if (x-0x0101010101010101)&^x&0x8080808080808080 != 0 {
-			return false
+		if w&0x8080808080808080 != 0 || (x-0x0101010101010101)&^x&0x8080808080808080 != 0 {
+			break
 		}
 	}
 	for ; i < len(text); i++ {
 		if text[i] >= utf8.RuneSelf || text[i] == 0x1b {
-			return false
+			break
 		}
 	}
-	return true
+	return i
 }

@@ -31,6 +31,8 @@ type scanRun struct {
 	hidden   []hiddenRun // tag-character runs to decode and scan
 	lastRule []int32     // result(): per rule, index of the last kept finding
 	ruleHits []int32     // findings per rule so far, to cap regexp work
+	hits     []acHit     // keyword occurrences, and scratch for the scan
+	hits2    []acHit
 }
 
 // Caps that keep text built to be expensive (an attack repeated thousands
@@ -84,7 +86,10 @@ func (r *scanRun) run() {
 		r.normalise()
 	}
 	s := r.s
-	s.ac.scan(r.norm, r.onKeyword)
+	r.hits, r.hits2 = s.ac.scan(r.norm, r.hits[:0], r.hits2)
+	for _, h := range r.hits {
+		r.onKeyword(h.kw, int(h.end))
+	}
 	for _, w := range r.wins {
 		r.verify(w)
 	}
@@ -139,13 +144,10 @@ func (r *scanRun) verify(w window) {
 	// Phrase patterns are lower-case only, so they run without (?i), which
 	// is much cheaper in RE2: the normalised text is already lower-case, and
 	// on the ASCII fast path the window is lower-cased into a scratch buffer.
-	var sub []byte
-	if !r.mapped {
-		r.lbuf = appendLowerASCII(r.lbuf[:0], r.norm[lo:hi])
-		sub = r.lbuf
-	} else {
-		sub = r.nbuf[lo:hi]
-	}
+	// ASCII is lower-cased here, per window, rather than over the whole
+	// text: the keyword automaton ignores ASCII case by itself.
+	r.lbuf = appendLowerASCII(r.lbuf[:0], r.norm[lo:hi])
+	sub := r.lbuf
 	if !t.re.Match(sub) {
 		return
 	}

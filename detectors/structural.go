@@ -3,6 +3,7 @@ package detectors
 import (
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // hiddenRun is a run of Unicode tag characters and the ASCII they spell.
@@ -47,24 +48,24 @@ func (r *scanRun) normalise() {
 		if c < utf8.RuneSelf {
 			// A run of plain ASCII is copied in bulk: this is most of any
 			// real text, and per-byte bookkeeping here dominated the cost.
-			j := i + 1
-			for j < len(text) && text[j] < utf8.RuneSelf && text[j] != 0x1b {
-				j++
-			}
+			j := asciiRunEnd(text, i+1)
 			n := len(b)
-			b = append(b, text[i:j]...)
-			for k := n; k < len(b); k++ {
-				b[k] = lowerTable[b[k]]
-			}
+			b = append(b, text[i:j]...) // ASCII case is folded later, per window
 			om.same(n, i)
 			// Words: the run may end the current word and start a new one.
+			// Only the run's first and last non-letters matter, and both
+			// sit within a word of the run's ends.
 			first, last := -1, -1
 			for k := i; k < j; k++ {
 				if !isASCIILetter(text[k]) {
-					if first < 0 {
-						first = k
-					}
+					first = k
+					break
+				}
+			}
+			for k := j - 1; first >= 0 && k >= first; k-- {
+				if !isASCIILetter(text[k]) {
 					last = k
+					break
 				}
 			}
 			if first < 0 { // all letters: the word goes on
@@ -138,7 +139,11 @@ func (r *scanRun) normalise() {
 	}
 	endWord(len(b))
 	r.nbuf = b
-	r.norm = string(b)
+	// norm aliases nbuf instead of copying it: a megabyte of text would
+	// otherwise cost a megabyte of garbage per scan. nbuf is only written
+	// again by the next normalise of this scanRun, after release has
+	// dropped norm, and nothing returned to callers points into it.
+	r.norm = unsafe.String(unsafe.SliceData(b), len(b))
 	r.mapped = true
 }
 
