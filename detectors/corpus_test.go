@@ -3,6 +3,7 @@ package detectors
 import (
 	"bufio"
 	"encoding/json"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -80,20 +81,37 @@ func logTallies(t *testing.T, title string, m map[string]*tally) {
 	}
 }
 
-// Floors are set a few points under the measured numbers (see the report
-// in the package's review notes); they catch regressions, not perfection.
+// heldOut splits every corpus deterministically by id: FNV-1a of the id,
+// even = dev (phrases were designed looking only at dev rows), odd =
+// held-out (never inspected; its recall is the honest number).
+func heldOut(id string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return h.Sum32()%2 == 1
+}
+
+func half(id string) string {
+	if heldOut(id) {
+		return "held"
+	}
+	return "dev"
+}
+
+// Floors are set a few points under the measured held-out numbers; they
+// catch regressions, not perfection.
 var corpusFloors = struct {
-	recallBySource map[string]float64
-	recallEnglish  float64
-	fpPerDoc       float64 // injection/exfiltration/obfuscation findings on benign docs
+	recallBySource map[string]float64 // on the held-out half
+	recallEnglish  float64            // held-out CyberSecEval English
+	fpPerDoc       float64            // injection/exfiltration/obfuscation findings per benign doc
 }{
 	recallBySource: map[string]float64{
-		"cyberseceval-prompt-injection":              0.32, // measured 0.347
-		"cyberseceval-prompt-injection-multilingual": 0.10, // measured 0.122
-		// BIPIA instructions mostly carry no lexical cue (measured 0.0); not floored.
+		"cyberseceval-prompt-injection":              0.48, // held-out 0.528 (dev 0.603)
+		"cyberseceval-prompt-injection-multilingual": 0.27, // held-out 0.316 (dev 0.270)
+		"bipia-code-attack-train":                    0.70, // held-out 0.815 (dev 1.000)
+		"bipia-text-attack-train":                    0.24, // held-out 0.306 (dev 0.615); many rows carry no lexical cue
 	},
-	recallEnglish: 0.32,
-	fpPerDoc:      0.02, // measured 0.000
+	recallEnglish: 0.48,
+	fpPerDoc:      0.01, // measured 0.000 (dev and held-out)
 }
 
 func TestCorpus(t *testing.T) {
@@ -103,6 +121,7 @@ func TestCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	bySource, byLang, byVariant := map[string]*tally{}, map[string]*tally{}, map[string]*tally{}
+	bySourceHigh := map[string]*tally{}
 	bump := func(m map[string]*tally, k string, hit bool) {
 		if m[k] == nil {
 			m[k] = &tally{}
@@ -112,7 +131,8 @@ func TestCorpus(t *testing.T) {
 			m[k].hit++
 		}
 	}
-	var benignDocs, benignFP, benignFPDocs int
+	var benignDocs, benignFP, benignFPHigh, benignFPDocs int
+	fpByHalf := map[string]*tally{}
 	fpRules := map[string]int{}
 	piiRules := map[string]int{}
 	for _, r := range rows {
@@ -126,6 +146,9 @@ func TestCorpus(t *testing.T) {
 					piiRules[f.Rule]++
 				default:
 					n++
+					if f.Severity == High {
+						benignFPHigh++
+					}
 					fpRules[f.Rule]++
 					if testing.Verbose() {
 						t.Logf("FP %s %s: %q", r.ID, f.Rule, f.Excerpt)
@@ -133,30 +156,46 @@ func TestCorpus(t *testing.T) {
 				}
 			}
 			benignFP += n
+			if fpByHalf[half(r.ID)] == nil {
+				fpByHalf[half(r.ID)] = &tally{}
+			}
+			fpByHalf[half(r.ID)].hit += n
+			fpByHalf[half(r.ID)].n++
 			if n > 0 {
 				benignFPDocs++
 			}
 			continue
 		}
 		hit := detectsAttack(fs)
-		bump(bySource, r.Source, hit)
-		bump(byLang, r.Source+"/"+r.Lang, hit)
-		bump(byVariant, r.Source+"/"+r.Variant, hit)
+		h := half(r.ID)
+		// What active mode withholds by default: a high-severity finding.
+		bump(bySourceHigh, h+" "+r.Source, hit && MaxSeverity(fs) == High)
+		for _, p := range []string{h + " ", "all  "} {
+			bump(bySource, p+r.Source, hit)
+			bump(byLang, p+r.Source+"/"+r.Lang, hit)
+			bump(byVariant, p+r.Source+"/"+r.Variant, hit)
+		}
 	}
 	logTallies(t, "recall source", bySource)
+	logTallies(t, "recall high  ", bySourceHigh)
 	logTallies(t, "recall lang  ", byLang)
 	logTallies(t, "recall variant", byVariant)
 	fpPerDoc := float64(benignFP) / float64(max(benignDocs, 1))
-	t.Logf("benign: %d docs, %d non-PII findings (%.3f/doc), %d docs with any; by rule %v; PII (true positives) %v",
-		benignDocs, benignFP, fpPerDoc, benignFPDocs, fpRules, piiRules)
-
-	for src, floor := range corpusFloors.recallBySource {
-		if tl := bySource[src]; tl != nil && tl.rate() < floor {
-			t.Errorf("recall on %s = %.3f, below floor %.3f", src, tl.rate(), floor)
+	t.Logf("benign: %d docs, %d non-PII findings (%.3f/doc; high severity %d), %d docs with any; by rule %v; PII (true positives) %v",
+		benignDocs, benignFP, fpPerDoc, benignFPHigh, benignFPDocs, fpRules, piiRules)
+	for _, h := range []string{"dev", "held"} {
+		if tl := fpByHalf[h]; tl != nil {
+			t.Logf("benign %-4s: %d docs, %d non-PII findings", h, tl.n, tl.hit)
 		}
 	}
-	if tl := byLang["cyberseceval-prompt-injection/en"]; tl != nil && tl.rate() < corpusFloors.recallEnglish {
-		t.Errorf("English recall = %.3f, below floor %.3f", tl.rate(), corpusFloors.recallEnglish)
+
+	for src, floor := range corpusFloors.recallBySource {
+		if tl := bySource["held "+src]; tl != nil && tl.rate() < floor {
+			t.Errorf("held-out recall on %s = %.3f, below floor %.3f", src, tl.rate(), floor)
+		}
+	}
+	if tl := byLang["held cyberseceval-prompt-injection/en"]; tl != nil && tl.rate() < corpusFloors.recallEnglish {
+		t.Errorf("held-out English recall = %.3f, below floor %.3f", tl.rate(), corpusFloors.recallEnglish)
 	}
 	if fpPerDoc > corpusFloors.fpPerDoc {
 		t.Errorf("false positives per benign doc = %.3f, above ceiling %.3f", fpPerDoc, corpusFloors.fpPerDoc)
