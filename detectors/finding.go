@@ -18,6 +18,11 @@ const (
 	Poisoning    Category = "poisoning"
 )
 
+// Categories returns every category, in a fixed order.
+func Categories() []Category {
+	return []Category{Injection, Exfiltration, Secret, PII, Obfuscation, Poisoning}
+}
+
 // Severity orders findings so policy can act on a threshold. The zero value
 // means "no finding" (see MaxSeverity).
 type Severity int

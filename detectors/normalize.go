@@ -73,10 +73,13 @@ func compatDecomposition(s string) string {
 }
 
 func foldOne(dst []byte, r rune) ([]byte, bool) {
+	// Lower-case first, so "Какой" and "какой" fold alike: mapping only the
+	// capital К to a Latin k would split one Cyrillic word two ways.
+	r = unicode.ToLower(r)
 	if c := confusable(r); c != 0 {
 		return append(dst, c), true
 	}
-	return utf8.AppendRune(dst, unicode.ToLower(r)), false
+	return utf8.AppendRune(dst, r), false
 }
 
 // confusable maps Cyrillic and Greek letters that render like a Latin
@@ -99,6 +102,7 @@ var greekLookalikes = func() (t [0x90]byte) {
 	} {
 		t[r-0x0370] = c
 	}
+	lowerCovers(t[:], 0x0370)
 	return t
 }()
 
@@ -109,8 +113,22 @@ var cyrillicLookalikes = func() (t [0x130]byte) {
 	} {
 		t[r-0x0400] = c
 	}
+	lowerCovers(t[:], 0x0400)
 	return t
 }()
+
+// lowerCovers gives each lower-case letter the mapping of its capital when
+// it has none of its own, since folding looks letters up after lower-casing.
+func lowerCovers(t []byte, base rune) {
+	for i, c := range t {
+		if c == 0 {
+			continue
+		}
+		if lo := unicode.ToLower(base + rune(i)); lo != base+rune(i) && lo >= base && int(lo-base) < len(t) && t[lo-base] == 0 {
+			t[lo-base] = c
+		}
+	}
+}
 
 // normalisePhrase folds the non-ASCII runes of a pattern or keyword the way
 // text is folded. ASCII is left alone so regexp syntax (escapes, classes)
