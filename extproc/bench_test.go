@@ -60,3 +60,5 @@ func BenchmarkExchange(b *testing.B) {
 		}
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }

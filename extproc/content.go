@@ -56,9 +56,16 @@ func joinField(path, key string) string {
 	return path + "." + key
 }
 
-// withholds reports whether findings reach the policy's threshold.
+// withholds reports whether a finding of a withholding category reaches
+// the policy's severity threshold.
 func (s *stream) withholds(findings []detectors.Finding) bool {
-	return len(findings) > 0 && detectors.MaxSeverity(findings) >= s.policy.Detectors.WithholdSeverity
+	d := &s.policy.Detectors
+	for _, f := range findings {
+		if f.Severity >= d.WithholdSeverity && slices.Contains(d.WithholdCategories, f.Category) {
+			return true
+		}
+	}
+	return false
 }
 
 // logFindings writes one event per finding, all under eventID so the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 
@@ -44,9 +45,13 @@ type DetectorPolicy struct {
 	// Disabled turns scanning off; by default it is on.
 	Disabled bool `yaml:"disabled"`
 	// WithholdSeverity is the lowest finding severity that withholds a
-	// result or removes a tool in active mode (default high). Every finding
-	// is logged whatever its severity.
+	// result or removes a tool in active mode (default medium). Every
+	// finding is logged whatever its severity.
 	WithholdSeverity detectors.Severity `yaml:"withhold_severity"`
+	// WithholdCategories are the finding categories that can withhold
+	// (default: all but pii, so an e-mail address in a tool result is
+	// logged, not withheld).
+	WithholdCategories []detectors.Category `yaml:"withhold_categories"`
 	// DisabledRules lists detector rule ids never to report.
 	DisabledRules []string `yaml:"disabled_rules"`
 }
@@ -61,7 +66,9 @@ type BackendPolicy struct {
 // DefaultPolicy is used when no --config is given: passive, no allowlist.
 func DefaultPolicy() Policy {
 	return Policy{Mode: Passive, MaxBodyBytes: DefaultMaxBodyBytes,
-		Detectors: DetectorPolicy{WithholdSeverity: detectors.High}}
+		Detectors: DetectorPolicy{WithholdSeverity: detectors.Medium, WithholdCategories: []detectors.Category{
+			detectors.Injection, detectors.Exfiltration, detectors.Secret, detectors.Obfuscation, detectors.Poisoning,
+		}}}
 }
 
 // LoadPolicy reads and validates a YAML policy file. Unknown keys are errors,
@@ -102,6 +109,11 @@ func (p Policy) Validate() error {
 	}
 	if w := p.Detectors.WithholdSeverity; w < detectors.Low || w > detectors.High {
 		return fmt.Errorf("detectors.withhold_severity %d: want low, medium or high", int(w))
+	}
+	for _, c := range p.Detectors.WithholdCategories {
+		if !slices.Contains(detectors.Categories(), c) {
+			return fmt.Errorf("detectors.withhold_categories: unknown category %q (want one of %v)", c, detectors.Categories())
+		}
 	}
 	for name, b := range p.Backends {
 		for _, pat := range b.AllowedTools {

@@ -56,7 +56,10 @@ func (s *sseSplitter) feed(chunk []byte) []ssePiece {
 		if !blank {
 			continue
 		}
-		out = append(out, ssePiece{data: s.buf[s.eventStart:end], oversized: s.skipping})
+		// An event over the limit is oversized even when it arrived whole,
+		// so the outcome does not depend on how the stream was chunked.
+		big := s.skipping || end-s.eventStart > s.max
+		out = append(out, ssePiece{data: s.buf[s.eventStart:end], oversized: big})
 		s.eventStart, s.skipping = end, false
 	}
 	if held := s.pos - s.eventStart; held > s.max || (s.skipping && held > 0) {

@@ -43,7 +43,7 @@ func TestSSESplitterEveryCut(t *testing.T) {
 }
 
 func TestSSESplitterOversized(t *testing.T) {
-	sp := newSSESplitter(8)
+	sp := newSSESplitter(12)
 	big := "data: " + strings.Repeat("x", 20) + "\n\n"
 	pieces := sp.feed([]byte(big[:15]))
 	pieces = append(pieces, sp.feed([]byte(big[15:]+"data: ok\n\n"))...)
