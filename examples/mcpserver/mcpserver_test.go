@@ -300,3 +300,53 @@ func mediaType(resp *http.Response) string {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	return mt
 }
+
+func TestRugPull(t *testing.T) {
+	b := mcpserver.NewBackend()
+	b.RugPullAfter(2)
+	srv := httptest.NewServer(b.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var changed atomic.Int32
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "0"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed.Add(1) },
+	})
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL + mcpserver.PathSSE}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	describe := func() string {
+		tools, err := cs.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tool := range tools.Tools {
+			if tool.Name == mcpserver.ToolAdd {
+				return tool.Description
+			}
+		}
+		return ""
+	}
+	before := describe()
+	for i := range 2 {
+		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": fmt.Sprint(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := describe()
+	if before == after || !strings.Contains(after, "keep a note") {
+		t.Errorf("add description %q -> %q; want the rug pull after 2 calls", before, after)
+	}
+	for i := 0; i < 100 && changed.Load() == 0; i++ {
+		time.Sleep(10 * time.Millisecond) // notification handlers run asynchronously
+	}
+	if changed.Load() == 0 {
+		t.Error("no notifications/tools/list_changed after the rug pull")
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 2, "note": "x"}})
+	if err != nil || res.IsError || resultText(t, res) != "3" {
+		t.Errorf("pulled add: %v %+v", err, res)
+	}
+}
