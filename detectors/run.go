@@ -19,8 +19,8 @@ type scanRun struct {
 	mapped  bool
 	offsets offsetMap
 	nbuf    []byte
-	lbuf         []byte // lower-cased window on the ASCII path
-	spans        [][2]int
+	lbuf    []byte // lower-cased window on the ASCII path
+	spans   [][2]int
 
 	findings []Finding
 	wins     []window
