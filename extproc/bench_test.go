@@ -14,6 +14,7 @@ import (
 // response body) through a fresh stream, as Process does per HTTP request.
 func benchExchange(b *testing.B, scan bool, msgs []*extprocv3.ProcessingRequest) {
 	p := testPolicy(Active)
+	p.MaxBodyBytes = DefaultMaxBodyBytes // testPolicy's small limit would make 16 KiB SSE events oversized
 	p.Detectors.Disabled = !scan
 	sc, err := p.newScanner()
 	if err != nil {
