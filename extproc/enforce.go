@@ -88,6 +88,22 @@ func errorResponse(id string, code int, msg string, data map[string]string) []by
 	return b
 }
 
+// rejectAll answers every request in msgs with the same error: the HTTP
+// status and body of the local reply (202 and no body if msgs holds only
+// notifications, which get no answer).
+func rejectAll(msgs []message, batch bool, code int, msg string, data map[string]string) (int, []byte) {
+	var replies [][]byte
+	for _, m := range msgs {
+		if m.id != "" && !m.isResp {
+			replies = append(replies, errorResponse(m.id, code, msg, data))
+		}
+	}
+	if out := joinReplies(replies, batch); out != nil {
+		return 200, out
+	}
+	return 202, nil
+}
+
 // joinReplies renders replies as one message or, for a batch, an array.
 func joinReplies(replies [][]byte, batch bool) []byte {
 	if len(replies) == 0 {

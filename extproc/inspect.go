@@ -103,30 +103,36 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 	if !tools.IsArray() {
 		return raw, false
 	}
-	var kept [][]byte
-	var removed, poisoned []string
+	var all []gjson.Result
 	var bad error
-	eventID := s.nextEventID()
 	tools.ForEach(func(_, t gjson.Result) bool {
-		if err := checkObjectKeys(t, toolKeys); err != nil {
-			bad = err
+		if bad = checkObjectKeys(t, toolKeys); bad != nil {
 			return false
 		}
-		name := t.Get("name").String()
-		switch {
-		case !s.rules.toolAllowed(name):
-			removed = append(removed, truncate(name, 64))
-		case s.toolPoisoned(ctx, eventID, name, t):
-			poisoned = append(poisoned, truncate(name, 64))
-		default:
-			kept = append(kept, []byte(t.Raw))
-		}
+		all = append(all, t)
 		return true
 	})
 	if bad != nil {
 		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: tool has "+bad.Error())
 	}
-	if len(removed)+len(poisoned) == 0 {
+	eventID := s.nextEventID()
+	drifted := s.pinCheck(ctx, eventID, id, result, all)
+	var kept [][]byte
+	var removed, poisoned, changed []string
+	for _, t := range all {
+		name := t.Get("name").String()
+		switch {
+		case !s.rules.toolAllowed(name):
+			removed = append(removed, truncate(name, 64))
+		case drifted[name]:
+			changed = append(changed, truncate(name, 64))
+		case s.toolPoisoned(ctx, eventID, name, t):
+			poisoned = append(poisoned, truncate(name, 64))
+		default:
+			kept = append(kept, []byte(t.Raw))
+		}
+	}
+	if len(removed)+len(poisoned)+len(changed) == 0 {
 		return raw, false
 	}
 	start, end := tools.Index, tools.Index+len(tools.Raw)
@@ -142,6 +148,9 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 	}
 	if len(poisoned) > 0 {
 		attrs = append(attrs, slog.Any("poisoned_tools", poisoned))
+	}
+	if len(changed) > 0 {
+		attrs = append(attrs, slog.Any("drifted_tools", changed))
 	}
 	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "tools_filtered", attrs...)
 	return d.Body, d.Replace

@@ -24,6 +24,7 @@ type message struct {
 	method string
 	id     string // raw JSON of the id ("" for a notification)
 	tool   string // params.name of tools/call
+	paged  bool   // tools/list with params.cursor: a later page
 	isResp bool   // carries result or error
 }
 
@@ -117,6 +118,9 @@ func parseMessage(v gjson.Result) (message, error) {
 	})
 	if err != nil {
 		return message{}, err
+	}
+	if m.method == "tools/list" && params.IsObject() && params.Get("cursor").Exists() {
+		m.paged = true
 	}
 	if m.method == "tools/call" && params.IsObject() {
 		seen = seen[:0]

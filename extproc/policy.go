@@ -37,6 +37,21 @@ type Policy struct {
 	MaxBodyBytes int                      `yaml:"max_body_bytes"`
 	Backends     map[string]BackendPolicy `yaml:"backends"`
 	Detectors    DetectorPolicy           `yaml:"detectors"`
+	Pinning      PinningPolicy            `yaml:"pinning"`
+}
+
+// PinningPolicy configures tool pinning (package pinning).
+type PinningPolicy struct {
+	// Disabled turns pinning off; by default it is on.
+	Disabled bool `yaml:"disabled"`
+	// Store holds trust-on-first-use pins for backends without a lockfile:
+	// a directory ("file:///dir" or a path) or "redis://host:port/db" for
+	// several replicas. Default: $XDG_STATE_HOME/mcpgate/pins.
+	Store string `yaml:"store"`
+	// DriftSeverity is the lowest change severity that makes a tool
+	// drifted: hidden from tools/list and refused in tools/call in active
+	// mode (default medium; an added tool is low).
+	DriftSeverity detectors.Severity `yaml:"drift_severity"`
 }
 
 // DetectorPolicy configures content scanning of tool descriptions and
@@ -61,6 +76,9 @@ type DetectorPolicy struct {
 type BackendPolicy struct {
 	// AllowedTools lists tool names or path.Match globs. Empty allows all.
 	AllowedTools []string `yaml:"allowed_tools"`
+	// Lockfile is a reviewed pin (mcpgate pin URL -o FILE); without one the
+	// first tools/list seen is pinned.
+	Lockfile string `yaml:"lockfile"`
 }
 
 // DefaultPolicy is used when no --config is given: passive, no allowlist.
@@ -68,7 +86,8 @@ func DefaultPolicy() Policy {
 	return Policy{Mode: Passive, MaxBodyBytes: DefaultMaxBodyBytes,
 		Detectors: DetectorPolicy{WithholdSeverity: detectors.Medium, WithholdCategories: []detectors.Category{
 			detectors.Injection, detectors.Exfiltration, detectors.Secret, detectors.Obfuscation, detectors.Poisoning,
-		}}}
+		}},
+		Pinning: PinningPolicy{DriftSeverity: detectors.Medium}}
 }
 
 // LoadPolicy reads and validates a YAML policy file. Unknown keys are errors,
@@ -109,6 +128,9 @@ func (p Policy) Validate() error {
 	}
 	if w := p.Detectors.WithholdSeverity; w < detectors.Low || w > detectors.High {
 		return fmt.Errorf("detectors.withhold_severity %d: want low, medium or high", int(w))
+	}
+	if w := p.Pinning.DriftSeverity; w < detectors.Low || w > detectors.High {
+		return fmt.Errorf("pinning.drift_severity %d: want low, medium or high", int(w))
 	}
 	for _, c := range p.Detectors.WithholdCategories {
 		if !slices.Contains(detectors.Categories(), c) {

@@ -24,11 +24,13 @@ type Server struct {
 	extprocv3.UnimplementedExternalProcessorServer
 	policy  Policy
 	scanner contentScanner // nil: detectors off
+	pins    *pinGuard      // nil: pinning off
 	log     *slog.Logger
 }
 
-// NewServer returns a processor applying p, or an error if p is invalid.
-func NewServer(p Policy, log *slog.Logger) (*Server, error) {
+// NewServer returns a processor applying p, or an error if p is invalid
+// or its pin store cannot be opened. Close releases the store.
+func NewServer(ctx context.Context, p Policy, log *slog.Logger) (*Server, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
@@ -36,14 +38,22 @@ func NewServer(p Policy, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	return &Server{policy: p, scanner: sc, log: log}, nil
+	pins, err := newPinGuard(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return &Server{policy: p, scanner: sc, pins: pins, log: log}, nil
 }
+
+// Close releases the pin store.
+func (srv *Server) Close() error { return srv.pins.Close() }
 
 // Process runs the gRPC loop for one HTTP exchange; the per-stream state
 // machine decides each reply.
 func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := ps.Context()
 	st := newStream(streamID(), srv.log, &srv.policy, srv.scanner, backendOf(ctx))
+	st.pins = srv.pins
 	for {
 		req, err := ps.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {

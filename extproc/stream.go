@@ -31,6 +31,7 @@ const (
 type call struct {
 	method string
 	tool   string
+	paged  bool // a tools/list asking for a later page (params.cursor)
 }
 
 // stream is the state of one ext_proc stream, that is one HTTP exchange:
@@ -40,6 +41,7 @@ type stream struct {
 	log     *slog.Logger
 	policy  *Policy
 	scanner contentScanner // nil: detectors off
+	pins    *pinGuard      // nil: pinning off
 	backend string
 	rules   BackendPolicy
 	events  int // findings and decisions logged so far, for event ids
@@ -147,7 +149,7 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 			continue
 		}
 		if m.id != "" {
-			s.calls[m.id] = call{method: m.method, tool: m.tool}
+			s.calls[m.id] = call{method: m.method, tool: m.tool, paged: m.paged}
 		}
 		if m.method == "tools/call" && !s.rules.toolAllowed(m.tool) {
 			denied = append(denied, m)
@@ -157,7 +159,7 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 		s.log = s.log.With("method", msgs[0].method)
 	}
 	if len(denied) == 0 {
-		return Decision{}
+		return s.refuseDrifted(ctx, msgs, batch)
 	}
 	// A batch with one denied call is refused whole: forwarding the rest
 	// would mean rewriting the batch and merging the gateway's errors into
@@ -166,17 +168,7 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 	eventID := s.nextEventID()
 	msg := fmt.Sprintf("mcpgate: tool %q is not allowed by policy tool_allowlist (backend %s)", denied[0].tool, s.backend)
 	data := map[string]string{"policy": "tool_allowlist", "event_id": eventID}
-	var replies [][]byte
-	for _, m := range msgs {
-		if m.id != "" && !m.isResp {
-			replies = append(replies, errorResponse(m.id, codePolicyDenied, msg, data))
-		}
-	}
-	out := joinReplies(replies, batch)
-	status := 200
-	if out == nil {
-		status, out = 202, nil // only notifications: nothing to answer
-	}
+	status, out := rejectAll(msgs, batch, codePolicyDenied, msg, data)
 	tools := make([]string, len(denied))
 	for i, m := range denied {
 		tools[i] = m.tool

@@ -20,6 +20,7 @@ func testPolicy(mode Mode) *Policy {
 	p.Mode = mode
 	p.MaxBodyBytes = 4096
 	p.Backends = map[string]BackendPolicy{DefaultBackend: {AllowedTools: []string{"echo", "ad?"}}}
+	p.Pinning.Disabled = true // pins_test.go turns it on with a store of its own
 	return &p
 }
 

@@ -89,12 +89,15 @@ func TestEndToEnd(t *testing.T) {
 	envoyBinary(t) // fail or skip before starting anything
 	backend, backendPort := testBackend(t)
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policy, []byte("backends:\n  default:\n    allowed_tools: [echo, add, fetch_page, 'stream_*']\n  strict:\n    allowed_tools: [echo]\n"), 0o600); err != nil {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	// Pinning is off here: the raw endpoints below serve other tool lists
+	// under the same backend; pinning_e2e_test.go covers it.
+	if err := os.WriteFile(policy, []byte("pinning:\n  disabled: true\nbackends:\n  default:\n    allowed_tools: [echo, add, fetch_page, 'stream_*']\n  strict:\n    allowed_tools: [echo]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, mode := range []string{"active", "passive"} {
 		t.Run(mode, func(t *testing.T) {
-			port, logs := startMcpgate(t, "--config", policy, "--mode", mode)
+			port, logs, _ := startMcpgate(t, "--config", policy, "--mode", mode)
 			gw := startEnvoy(t, backendPort, port)
 			defer func() {
 				if t.Failed() {

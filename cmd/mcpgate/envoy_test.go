@@ -132,27 +132,31 @@ func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
 }
 
 // startMcpgate runs `mcpgate serve` in-process on a free port and returns
-// the port and its log.
-func startMcpgate(t *testing.T, args ...string) (int, *syncBuffer) {
+// the port, its log and a function that stops it (also run at cleanup).
+func startMcpgate(t *testing.T, args ...string) (int, *syncBuffer, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	ready := make(chan net.Addr, 1)
 	done := make(chan int, 1)
 	go func() { done <- serve(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), logs, ready) }()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("mcpgate serve exited %d:\n%s", code, logs.String())
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("mcpgate serve exited %d:\n%s", code, logs.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case addr := <-ready:
-		return addr.(*net.TCPAddr).Port, logs
+		return addr.(*net.TCPAddr).Port, logs, stop
 	case code := <-done:
 		t.Fatalf("mcpgate serve exited %d:\n%s", code, logs.String())
 	case <-time.After(10 * time.Second):
 		t.Fatal("mcpgate serve did not start")
 	}
-	return 0, nil
+	return 0, nil, nil
 }

@@ -11,6 +11,7 @@ import (
 
 func TestRunUsageAndConfigErrors(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", dir) // the default pin store
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {

@@ -46,11 +46,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- ne
 		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
 		return 2
 	}
-	proc, err := extproc.NewServer(policy, log)
+	proc, err := extproc.NewServer(ctx, policy, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
 		return 2
 	}
+	defer proc.Close()
 	if err := runServer(ctx, f, proc, policy, log, ready); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
@@ -91,7 +92,8 @@ func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extpro
 	errc := make(chan error, 1)
 	go func() { errc <- gs.Serve(lis) }()
 	log.Info("mcpgate serving", "addr", lis.Addr().String(), "mode", p.Mode, "max_body_bytes", p.MaxBodyBytes,
-		"detectors", !p.Detectors.Disabled, "withhold_severity", p.Detectors.WithholdSeverity.String())
+		"detectors", !p.Detectors.Disabled, "withhold_severity", p.Detectors.WithholdSeverity.String(),
+		"pinning", !p.Pinning.Disabled)
 	if ready != nil {
 		ready <- lis.Addr()
 	}

@@ -21,6 +21,7 @@ func body(s string) *extprocv3.ProcessingRequest {
 // reporting SERVING, an open stream may still finish, and a stream that
 // never ends is cut at the drain timeout.
 func TestGracefulStop(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir()) // the default pin store
 	for _, tc := range []struct {
 		name       string
 		finishOpen bool

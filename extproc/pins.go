@@ -1,0 +1,194 @@
+package extproc
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/mcpgate/mcpgate/detectors"
+	"github.com/mcpgate/mcpgate/pinning"
+)
+
+// maxPinnedSessions bounds the per-session first lists kept for in-session
+// drift checks; past it the oldest-seen entry is dropped (a long-idle
+// session then compares against the backend pin only).
+const maxPinnedSessions = 4096
+
+// pinGuard compares the tools backends show the model with their pins: a
+// reviewed lockfile per backend when configured, else the first list seen
+// (trust on first use) in a store shared by every replica. It remembers
+// which tools drifted so that calls to them can be refused.
+type pinGuard struct {
+	store     pinning.Store
+	lockfiles map[string]pinning.Set // by backend
+	threshold detectors.Severity
+
+	mu       sync.Mutex
+	drifted  map[string]map[string][]pinning.Change // backend → tool → changes at or above threshold
+	sessions map[string]pinning.Set                 // backend + session → first complete list
+	order    []string                               // session keys, oldest first
+}
+
+func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
+	if p.Pinning.Disabled {
+		return nil, nil
+	}
+	g := &pinGuard{
+		lockfiles: map[string]pinning.Set{},
+		threshold: p.Pinning.DriftSeverity,
+		drifted:   map[string]map[string][]pinning.Change{},
+		sessions:  map[string]pinning.Set{},
+	}
+	for name, b := range p.Backends {
+		if b.Lockfile == "" {
+			continue
+		}
+		lf, err := pinning.ReadLockfile(b.Lockfile)
+		if err != nil {
+			return nil, fmt.Errorf("backends.%s.lockfile: %w", name, err)
+		}
+		g.lockfiles[name] = lf.Set
+	}
+	url := p.Pinning.Store
+	if url == "" {
+		dir, err := defaultPinDir()
+		if err != nil {
+			return nil, err
+		}
+		url = dir
+	}
+	st, err := pinning.OpenStore(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("pinning.store: %w", err)
+	}
+	g.store = st
+	return g, nil
+}
+
+// defaultPinDir is where TOFU pins live without a configured store: the
+// XDG state directory, so they survive restarts.
+func defaultPinDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "mcpgate", "pins"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("pinning.store not set and no home directory: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "mcpgate", "pins"), nil
+}
+
+func (g *pinGuard) Close() error {
+	if g == nil || g.store == nil {
+		return nil
+	}
+	return g.store.Close()
+}
+
+// check compares a tools/list result with the backend's pin and the
+// session's first list. complete is false for one page of a paginated
+// list, which can show added and changed tools but not removed ones, and
+// is never pinned. It returns every change and the tools that drifted.
+func (g *pinGuard) check(ctx context.Context, backend, session string, tools [][]byte, complete bool) ([]pinning.Change, map[string]bool, error) {
+	set, err := pinning.NewSet(tools, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fingerprint tools: %w", err)
+	}
+	baseline, have := g.lockfiles[backend]
+	key := "backend:" + backend
+	switch {
+	case have:
+	case complete:
+		baseline, _, err = g.store.Pin(ctx, key, set)
+		have = true
+	default:
+		baseline, have, err = g.store.Get(ctx, key)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("pin store: %w", err)
+	}
+	var changes []pinning.Change
+	if have {
+		changes = diff(baseline, set, complete)
+	}
+	if session != "" && complete {
+		changes = mergeChanges(changes, g.sessionChanges(backend+"\x00"+session, set))
+	}
+	drifted := map[string]bool{}
+	byTool := map[string][]pinning.Change{}
+	for _, c := range changes {
+		if c.Severity >= g.threshold && c.Kind != pinning.ToolRemoved {
+			drifted[c.Tool] = true
+			byTool[c.Tool] = append(byTool[c.Tool], c)
+		}
+	}
+	g.mu.Lock()
+	if complete || g.drifted[backend] == nil {
+		g.drifted[backend] = byTool
+	} else {
+		for t, cs := range byTool {
+			g.drifted[backend][t] = cs
+		}
+	}
+	g.mu.Unlock()
+	return changes, drifted, nil
+}
+
+func diff(baseline, set pinning.Set, complete bool) []pinning.Change {
+	if complete {
+		return pinning.Diff(baseline, set)
+	}
+	var changes []pinning.Change
+	for _, t := range set.Tools {
+		if b, ok := baseline.Tool(t.Name); ok {
+			changes = append(changes, pinning.DiffTool(b, t)...)
+		} else {
+			changes = append(changes, pinning.Change{Kind: pinning.ToolAdded, Tool: t.Name, Severity: detectors.Low, Detail: "not in the pin"})
+		}
+	}
+	return changes
+}
+
+// sessionChanges compares set with the first complete list of the session,
+// remembering it when it is the first.
+func (g *pinGuard) sessionChanges(key string, set pinning.Set) []pinning.Change {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	first, ok := g.sessions[key]
+	if ok {
+		return pinning.Diff(first, set)
+	}
+	if len(g.order) >= maxPinnedSessions {
+		delete(g.sessions, g.order[0])
+		g.order = g.order[1:]
+	}
+	g.sessions[key] = set
+	g.order = append(g.order, key)
+	return nil
+}
+
+// mergeChanges appends the changes of b not already in a.
+func mergeChanges(a, b []pinning.Change) []pinning.Change {
+	seen := map[[2]string]bool{}
+	for _, c := range a {
+		seen[[2]string{c.Tool, string(c.Kind)}] = true
+	}
+	for _, c := range b {
+		if !seen[[2]string{c.Tool, string(c.Kind)}] {
+			a = append(a, c)
+		}
+	}
+	return a
+}
+
+// driftedTool returns the changes that make a call to tool refused, if any.
+func (g *pinGuard) driftedTool(backend, tool string) []pinning.Change {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.drifted[backend][tool]
+}
