@@ -65,7 +65,7 @@ func diffAnnotations(tool string, o, c map[string]any) []Change {
 	}
 	slices.Sort(other)
 	for _, k := range other {
-		cs = append(cs, newChange(AnnotationsChanged, tool, "%s changed", k))
+		cs = append(cs, newChange(AnnotationsChanged, tool, "%s changed", quote(k)))
 	}
 	return cs
 }

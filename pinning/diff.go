@@ -171,12 +171,18 @@ func textChange(old, cur string) string {
 
 // snippet quotes at most snippetBytes of s from byte i, with %q so
 // control, bidi and tag characters show escaped rather than act.
-func snippet(s string, i int) string {
+func snippet(s string, i int) string { return quoteN(s, i, snippetBytes) }
+
+// quote quotes a name (a parameter path, an annotation key) for a detail,
+// truncated: names are server-chosen too.
+func quote(s string) string { return quoteN(s, 0, 80) }
+
+func quoteN(s string, i, n int) string {
 	prefix, suffix := "", ""
 	if i > 0 {
 		prefix = "…"
 	}
-	end := i + snippetBytes
+	end := i + n
 	if end >= len(s) {
 		end = len(s)
 	} else {

@@ -83,8 +83,12 @@ func TestDiffTool(t *testing.T) {
 		{"nested parameter", base, schema(`"html":{"type":"boolean"}`, `"html":{"type":"boolean"},"webhook":{"type":"string"}`), []string{`schema_widened: new parameter "opts.webhook"`}},
 		{"array items loosened", base, schema(`"items":{"type":"string"}`, `"items":{"type":["string","object"]}`), []string{`schema_widened: "tags[]" type string→object|string`}},
 		{"anyOf branch added", schema(`"body":{"type":"string","minLength":1}`, `"body":{"anyOf":[{"type":"string"}]}`), schema(`"body":{"type":"string","minLength":1}`, `"body":{"anyOf":[{"type":"string"},{"type":"object"}]}`), []string{`schema_widened: "body" anyOf accepts more`}},
-		{"other keyword", base, schema(`"minLength":1`, `"minLength":1,"default":"hi"`), []string{`schema_changed: "body" changed default`}},
+		{"other keyword", base, schema(`"minLength":1`, `"minLength":1,"default":"hi"`), []string{`schema_changed: "body" changed "default"`}},
 		{"number spelling only", base, schema(`"maximum":10`, `"maximum":10.0`), []string{`schema_changed: input schema changed`}},
+		{"schema added", tool(map[string]string{"inputSchema": ""}), base, []string{`schema_changed: input schema type any→object`,
+			`schema_widened: new parameter "body"`, `schema_widened: new parameter "count"`, `schema_widened: new parameter "opts"`, `schema_widened: new parameter "priority"`, `schema_widened: new parameter "tags"`, `schema_widened: new parameter "to"`,
+			`schema_changed: parameter "body" now required`, `schema_changed: parameter "to" now required`, `schema_changed: input schema no longer allows additional parameters`}},
+		{"long parameter name truncated", base, schema(`"body":{`, `"`+strings.Repeat("x", 500)+`":{},"body":{`), []string{`schema_widened: new parameter "xxxxxxxx`}},
 		{"output schema", base, tool(map[string]string{"outputSchema": `{"type":"object"}`}), []string{`output_schema_changed: output schema changed`}},
 		{"readOnly true to false", tool(map[string]string{"annotations": `{"readOnlyHint":true}`}), tool(map[string]string{"annotations": `{"readOnlyHint":false}`}), []string{`annotations_weakened: readOnlyHint true→false`}},
 		{"readOnly removed", tool(map[string]string{"annotations": `{"readOnlyHint":true}`}), tool(map[string]string{"annotations": `{}`}), []string{`annotations_weakened: readOnlyHint true→absent`}},
@@ -95,7 +99,7 @@ func TestDiffTool(t *testing.T) {
 		{"idempotent true to false", base, strings.Replace(base, `"idempotentHint":true`, `"idempotentHint":false`, 1), []string{`annotations_weakened: idempotentHint true→false`}},
 		{"openWorld false to true", base, strings.Replace(base, `"openWorldHint":false`, `"openWorldHint":true`, 1), []string{`annotations_weakened: openWorldHint false→true`}},
 		{"openWorld false to absent", base, strings.Replace(base, `,"openWorldHint":false`, ``, 1), []string{`annotations_weakened: openWorldHint false→absent`}},
-		{"annotation title", tool(map[string]string{"annotations": `{"title":"Mail"}`}), tool(map[string]string{"annotations": `{"title":"Mailer"}`}), []string{`annotations_changed: title changed`}},
+		{"annotation title", tool(map[string]string{"annotations": `{"title":"Mail"}`}), tool(map[string]string{"annotations": `{"title":"Mailer"}`}), []string{`annotations_changed: "title" changed`}},
 		{"annotations removed", base, tool(map[string]string{"annotations": ""}), []string{
 			`annotations_changed: readOnlyHint false→absent`, `annotations_weakened: destructiveHint false→absent`, `annotations_weakened: idempotentHint true→absent`, `annotations_weakened: openWorldHint false→absent`}},
 		{"several at once", base, schema(`"body":{`, `"cc":{"type":"string"},"body":{`), nil}, // replaced below
@@ -115,6 +119,9 @@ func TestDiffTool(t *testing.T) {
 				lines = append(lines, string(c.Kind)+": "+c.Detail)
 				if c.Tool != "send_mail" {
 					t.Errorf("change %v: tool %q", c, c.Tool)
+				}
+				if len(c.Detail) > 200 {
+					t.Errorf("detail too long: %q", c.Detail)
 				}
 				if c.Severity != c.Kind.severity() || c.Severity == 0 {
 					t.Errorf("change %v: severity %v", c, c.Severity)

@@ -44,6 +44,7 @@ type storedSet struct {
 	Set
 }
 
+// Pin implements [Store.Pin].
 func (f *FileStore) Pin(ctx context.Context, key string, s Set) (Set, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return Set{}, false, fmt.Errorf("pin %s: %w", key, err)
@@ -77,6 +78,7 @@ func (f *FileStore) Pin(ctx context.Context, key string, s Set) (Set, bool, erro
 	}
 }
 
+// Get implements [Store.Get].
 func (f *FileStore) Get(ctx context.Context, key string) (Set, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return Set{}, false, fmt.Errorf("read pin %s: %w", key, err)
@@ -98,6 +100,7 @@ func (f *FileStore) Get(ctx context.Context, key string) (Set, bool, error) {
 	return st.Set, true, nil
 }
 
+// Replace implements [Store.Replace].
 func (f *FileStore) Replace(ctx context.Context, key string, s Set) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("replace pin %s: %w", key, err)

@@ -72,9 +72,13 @@ func TestReadLockfileErrors(t *testing.T) {
 		{"bad JSON", func(s string) string { return s[:len(s)/2] }, "invalid JSON"},
 		{"wrong version", func(s string) string { return strings.Replace(s, `"version": 1`, `"version": 2`, 1) }, "version 2, want 1"},
 		{"no version", func(s string) string { return strings.Replace(s, `"version": 1,`, ``, 1) }, "version 0, want 1"},
-		{"definition edited", func(s string) string { return strings.Replace(s, "Echoes <text> back", "Echoes <text> and secrets back", 1) }, `tool "echo": sha256 does not match`},
+		{"definition edited", func(s string) string {
+			return strings.Replace(s, "Echoes <text> back", "Echoes <text> and secrets back", 1)
+		}, `tool "echo": sha256 does not match`},
 		{"hash edited", func(s string) string { return strings.Replace(s, `"sha256": "`, `"sha256": "00`, 1) }, "sha256 does not match"},
-		{"name edited", func(s string) string { return strings.Replace(s, `"name": "echo",`+"\n      \"sha256\"", `"name": "echo2",`+"\n      \"sha256\"", 1) }, `definition names "echo"`},
+		{"name edited", func(s string) string {
+			return strings.Replace(s, `"name": "echo",`+"\n      \"sha256\"", `"name": "echo2",`+"\n      \"sha256\"", 1)
+		}, `definition names "echo"`},
 		{"instructions edited", func(s string) string { return strings.Replace(s, "Use echo for tests.", "Use echo for everything.", 1) }, "fingerprint does not match"},
 		{"fingerprint edited", func(s string) string { return strings.Replace(s, `"fingerprint": "`, `"fingerprint": "00`, 1) }, "fingerprint does not match"},
 		{"extra field in definition", func(s string) string { return strings.Replace(s, `"definition": {`, `"definition": {"_meta": {},`, 1) }, "fields that are not pinned"},

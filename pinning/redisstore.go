@@ -31,6 +31,7 @@ func openRedisStore(ctx context.Context, url string) (*RedisStore, error) {
 	return &RedisStore{c: c}, nil
 }
 
+// Pin implements [Store.Pin].
 func (r *RedisStore) Pin(ctx context.Context, key string, s Set) (Set, bool, error) {
 	data, err := marshal(s)
 	if err != nil {
@@ -53,6 +54,7 @@ func (r *RedisStore) Pin(ctx context.Context, key string, s Set) (Set, bool, err
 	return stored, false, nil
 }
 
+// Get implements [Store.Get].
 func (r *RedisStore) Get(ctx context.Context, key string) (Set, bool, error) {
 	data, err := r.c.Get(ctx, redisPrefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
@@ -68,6 +70,7 @@ func (r *RedisStore) Get(ctx context.Context, key string) (Set, bool, error) {
 	return s, true, nil
 }
 
+// Replace implements [Store.Replace].
 func (r *RedisStore) Replace(ctx context.Context, key string, s Set) error {
 	data, err := marshal(s)
 	if err != nil {
@@ -79,4 +82,5 @@ func (r *RedisStore) Replace(ctx context.Context, key string, s Set) error {
 	return nil
 }
 
+// Close closes the connection pool.
 func (r *RedisStore) Close() error { return r.c.Close() }

@@ -44,6 +44,14 @@ func handled(k string) bool {
 // diff compares the schemas o and c found at path ("" for the root,
 // "opts.cc" for a nested property, "files[]" for array items).
 func (w *schemaWalk) diff(path string, o, c any) {
+	if path == "" { // a missing input schema constrains nothing, like {}
+		if o == nil {
+			o = map[string]any{}
+		}
+		if c == nil {
+			c = map[string]any{}
+		}
+	}
 	if reflect.DeepEqual(o, c) {
 		return
 	}
@@ -80,7 +88,7 @@ func (w *schemaWalk) diff(path string, o, c any) {
 	var other []string
 	for _, k := range unionKeys(om, cm) {
 		if !handled(k) && !reflect.DeepEqual(om[k], cm[k]) {
-			other = append(other, k)
+			other = append(other, quote(k))
 		}
 	}
 	if len(other) > 0 {
@@ -182,9 +190,9 @@ func (w *schemaWalk) properties(path string, o, c map[string]any) {
 		cv, has := cp[k]
 		switch {
 		case !had:
-			w.add(SchemaWidened, "new parameter %q", join(path, k))
+			w.add(SchemaWidened, "new parameter %s", quote(join(path, k)))
 		case !has:
-			w.add(SchemaChanged, "parameter %q removed", join(path, k))
+			w.add(SchemaChanged, "parameter %s removed", quote(join(path, k)))
 		default:
 			w.diff(join(path, k), ov, cv)
 		}
@@ -193,9 +201,9 @@ func (w *schemaWalk) properties(path string, o, c map[string]any) {
 	for _, k := range unionKeys(or, cr) {
 		switch {
 		case or[k] && !cr[k]:
-			w.add(SchemaWidened, "parameter %q no longer required", join(path, k))
+			w.add(SchemaWidened, "parameter %s no longer required", quote(join(path, k)))
 		case !or[k] && cr[k]:
-			w.add(SchemaChanged, "parameter %q now required", join(path, k))
+			w.add(SchemaChanged, "parameter %s now required", quote(join(path, k)))
 		}
 	}
 }
@@ -261,7 +269,7 @@ func where(path string) string {
 	if path == "" {
 		return "input schema"
 	}
-	return strconv.Quote(path)
+	return quote(path)
 }
 
 func join(path, k string) string {

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -211,7 +211,11 @@ func severityText(s detectors.Severity) string {
 // SDK does not know and filters tools it finds invalid, and any of that
 // would read as drift at the gateway.
 func fetchSet(ctx context.Context, url string) (pinning.Set, error) {
-	rec := &wireRecorder{next: http.DefaultTransport, pending: map[jsonrpc.ID]bool{}}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(24 * time.Hour)
+	}
+	rec := &wireRecorder{next: http.DefaultTransport, deadline: deadline, pending: map[jsonrpc.ID]bool{}}
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-pin", Version: "0.1.0"}, nil)
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
 		Endpoint:   url,
@@ -273,7 +277,8 @@ func fetchSet(ctx context.Context, url string) (pinning.Set, error) {
 // requests and keeps the raw result of each matching response, JSON or
 // SSE, while passing every byte through to the SDK unchanged.
 type wireRecorder struct {
-	next http.RoundTripper
+	next     http.RoundTripper
+	deadline time.Time
 
 	mu      sync.Mutex
 	pending map[jsonrpc.ID]bool
@@ -281,10 +286,16 @@ type wireRecorder struct {
 }
 
 func (w *wireRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	// The SDK sends some requests (a cancellation notice, the closing
+	// DELETE) on contexts of its own with their own timeouts: the
+	// deadline keeps --timeout the bound on the whole run.
+	ctx, cancel := context.WithDeadline(req.Context(), w.deadline)
+	req = req.WithContext(ctx)
 	if req.Method == http.MethodPost && req.Body != nil {
 		body, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		if err != nil {
+			cancel()
 			return nil, err
 		}
 		if msg, err := jsonrpc.DecodeMessage(body); err == nil {
@@ -294,14 +305,16 @@ func (w *wireRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 				w.mu.Unlock()
 			}
 		}
-		req = req.Clone(req.Context())
 		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
 	}
 	resp, err := w.next.RoundTrip(req)
-	if err != nil || req.Method != http.MethodPost {
-		return resp, err
+	if err != nil {
+		cancel()
+		return nil, err
 	}
-	resp.Body = &teeBody{ReadCloser: resp.Body, w: w, sse: isSSE(resp.Header.Get("Content-Type"))}
+	resp.Body = &teeBody{ReadCloser: resp.Body, w: w, cancel: cancel,
+		sse: isSSE(resp.Header.Get("Content-Type")), done: req.Method != http.MethodPost}
 	return resp, nil
 }
 
@@ -337,5 +350,102 @@ func (w *wireRecorder) take() (json.RawMessage, bool) {
 }
 
 func isSSE(contentType string) bool {
-	return len(contentType) >= 17 && contentType[:17] == "text/event-stream"
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "text/event-stream")
+}
+
+// teeBody hands a response body to the SDK unchanged and parses a copy:
+// one JSON-RPC message (or batch) for JSON, events for SSE.
+type teeBody struct {
+	io.ReadCloser
+	w      *wireRecorder
+	cancel context.CancelFunc // ends the request's deadline
+	sse    bool
+	buf    []byte // JSON: the body so far; SSE: the unfinished line
+	data   []byte // SSE: the current event's data
+	over   bool   // a message larger than maxWireMessage: not recorded
+	done   bool
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if !t.done {
+		t.feed(p[:n], err != nil)
+	}
+	return n, err
+}
+
+func (t *teeBody) Close() error {
+	err := t.ReadCloser.Close()
+	t.cancel()
+	return err
+}
+
+func (t *teeBody) feed(chunk []byte, eof bool) {
+	t.buf = append(t.buf, chunk...)
+	if len(t.buf)+len(t.data) > maxWireMessage {
+		t.buf, t.data, t.over = t.buf[:0], t.data[:0], true
+	}
+	if !t.sse {
+		if eof {
+			t.done = true
+			if !t.over {
+				t.recordJSON(t.buf)
+			}
+		}
+		return
+	}
+	for {
+		// SSE lines end in \r\n, \n or \r; a final \r may be half of a
+		// \r\n still to come.
+		i := bytes.IndexAny(t.buf, "\r\n")
+		if i < 0 || (t.buf[i] == '\r' && i == len(t.buf)-1 && !eof) {
+			break
+		}
+		line := t.buf[:i]
+		next := i + 1
+		if t.buf[i] == '\r' && next < len(t.buf) && t.buf[next] == '\n' {
+			next++
+		}
+		t.line(line)
+		t.buf = t.buf[next:]
+	}
+	if eof {
+		t.done = true
+		if len(t.buf) > 0 {
+			t.line(t.buf)
+		}
+		t.line(nil) // the stream's end ends the last event
+	}
+}
+
+// line handles one SSE line: data lines accumulate, an empty line ends
+// the event.
+func (t *teeBody) line(l []byte) {
+	if len(l) == 0 {
+		if len(t.data) > 0 && !t.over {
+			t.w.record(t.data)
+		}
+		t.data, t.over = t.data[:0], false
+		return
+	}
+	if v, ok := bytes.CutPrefix(l, []byte("data:")); ok {
+		if len(t.data) > 0 {
+			t.data = append(t.data, '\n')
+		}
+		t.data = append(t.data, bytes.TrimPrefix(v, []byte(" "))...)
+	}
+}
+
+func (t *teeBody) recordJSON(body []byte) {
+	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '[' {
+		var batch []json.RawMessage
+		if json.Unmarshal(body, &batch) == nil {
+			for _, m := range batch {
+				t.w.record(m)
+			}
+		}
+		return
+	}
+	t.w.record(body)
 }

@@ -11,6 +11,7 @@ const usage = `usage: mcpgate <command> [flags]
 commands:
   serve   run the Envoy ext_proc service
   scan    scan a text or JSON lines with the detectors
+  pin     pin a server's tools into a lockfile, check or update it
   help    show this help
 
 Run "mcpgate <command> -h" for a command's flags.
@@ -29,6 +30,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stderr, nil)
 	case "scan":
 		return scan(args[1:], stdin, stdout, stderr)
+	case "pin":
+		return pin(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
