@@ -113,14 +113,7 @@ func (s *stream) judgeContent(ctx context.Context, raw []byte, id, method string
 	if err != nil {
 		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: result could not be replaced: "+err.Error())
 	}
-	out, err := json.Marshal(struct {
-		JSONRPC string          `json:"jsonrpc"`
-		ID      json.RawMessage `json:"id"`
-		Result  json.RawMessage `json:"result"`
-	}{"2.0", json.RawMessage(id), replaced})
-	if err != nil {
-		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: result could not be replaced")
-	}
+	out := resultResponse(id, replaced)
 	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "content_withheld",
 		slog.String("policy", "detectors"), slog.String("tool", truncate(tool, 64)),
 		slog.Any("rules", ruleIDs(findings)), slog.String("severity", detectors.MaxSeverity(findings).String()))

@@ -73,3 +73,36 @@ func describeChanges(cs []pinning.Change) string {
 	}
 	return truncate(strings.Join(parts, "; "), 200)
 }
+
+// instructionsDrift withholds initialize instructions that changed since
+// they were pinned, reusing the detectors' notice shape. It reports false
+// when the instructions pass (to the detectors, next).
+func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, result gjson.Result) ([]byte, bool, bool) {
+	instr := result.Get("instructions")
+	if s.pins == nil || instr.Type != gjson.String {
+		return raw, false, false
+	}
+	changes, err := s.pins.checkInstructions(ctx, s.backend, instr.String())
+	eventID := s.nextEventID()
+	if err != nil {
+		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
+		return raw, false, false
+	}
+	if len(changes) == 0 || pinning.MaxSeverity(changes) < s.pins.threshold {
+		return raw, false, false
+	}
+	notice := fmt.Sprintf("mcpgate withheld this server's instructions: they changed since they were pinned "+
+		"(policy tool_pinning). Event %s in the mcpgate log has the details.", eventID)
+	replaced, err := noticeResult("initialize", result, notice)
+	if err != nil {
+		out, ok := s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: result could not be replaced: "+err.Error())
+		return out, ok, true
+	}
+	out := resultResponse(id, replaced)
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "instructions_drifted",
+		slog.String("policy", "tool_pinning"), slog.Any("changes", changes))
+	if !d.Replace {
+		return raw, false, false // passive: logged; the detectors still look
+	}
+	return d.Body, true, true
+}

@@ -104,6 +104,15 @@ func rejectAll(msgs []message, batch bool, code int, msg string, data map[string
 	return 202, nil
 }
 
+// resultResponse builds a JSON-RPC result response; id is raw JSON.
+func resultResponse(id string, result json.RawMessage) []byte {
+	return mustJSON(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Result  json.RawMessage `json:"result"`
+	}{"2.0", json.RawMessage(id), result})
+}
+
 // joinReplies renders replies as one message or, for a batch, an array.
 func joinReplies(replies [][]byte, batch bool) []byte {
 	if len(replies) == 0 {

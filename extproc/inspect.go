@@ -71,7 +71,12 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	switch method {
 	case "tools/list":
 		return s.filterTools(ctx, raw, id, result)
-	case "tools/call", "resources/read", "prompts/get", "initialize":
+	case "initialize":
+		if out, changed, done := s.instructionsDrift(ctx, raw, id, result); done {
+			return out, changed
+		}
+		return s.judgeContent(ctx, raw, id, method, result)
+	case "tools/call", "resources/read", "prompts/get":
 		return s.judgeContent(ctx, raw, id, method, result)
 	}
 	return raw, false

@@ -192,3 +192,25 @@ func (g *pinGuard) driftedTool(backend, tool string) []pinning.Change {
 	defer g.mu.Unlock()
 	return g.drifted[backend][tool]
 }
+
+// checkInstructions compares a server's initialize instructions with the
+// lockfile's, or with the first ones seen (trust on first use): new
+// instructions steer the model as much as a new tool description does.
+func (g *pinGuard) checkInstructions(ctx context.Context, backend, instructions string) ([]pinning.Change, error) {
+	cur := pinning.Set{Instructions: &instructions}
+	baseline, have := g.lockfiles[backend]
+	if !have || baseline.Instructions == nil {
+		var err error
+		baseline, _, err = g.store.Pin(ctx, "instructions:"+backend, cur)
+		if err != nil {
+			return nil, fmt.Errorf("pin store: %w", err)
+		}
+	}
+	var out []pinning.Change
+	for _, c := range pinning.Diff(pinning.Set{Instructions: baseline.Instructions}, cur) {
+		if c.Kind == pinning.InstructionsChanged {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
