@@ -37,8 +37,10 @@ mcpgate demo is up (active mode, policy examples/policy.yaml):
   MCP endpoint (SSE):  http://127.0.0.1:10000/mcp
   MCP endpoint (JSON): http://127.0.0.1:10000/mcp-json
 Try it from another terminal:
-  go run ./examples/client -url http://127.0.0.1:10000/mcp echo delete_files
-(delete_files is outside the allowlist: it is hidden from tools/list and its call is rejected.)
+  go run ./examples/client -url http://127.0.0.1:10000/mcp echo delete_files fetch_page
+(delete_files is outside the allowlist: hidden from tools/list, its call rejected;
+ fetch_page returns a prompt injection: the result is replaced by a safety notice;
+ tools are pinned on first sight in .mcpgate/pins: a later change hides the tool.)
 Press Ctrl-C to stop.
 
 MSG
