@@ -20,22 +20,29 @@ func (s *stream) refuseDrifted(ctx context.Context, msgs []message, batch bool) 
 	if s.pins == nil {
 		return Decision{}
 	}
-	var tool string
+	var what, name string
 	var changes []pinning.Change
 	for _, m := range msgs {
-		if m.method == "tools/call" && !m.isResp {
-			if cs := s.pins.driftedTool(s.backend, m.tool); len(cs) > 0 {
-				tool = m.tool
-				changes = append(changes, cs...)
-			}
+		list, kind := toolList, "tool"
+		switch {
+		case m.isResp:
+			continue
+		case m.method == "prompts/get":
+			list, kind = promptList, "prompt"
+		case m.method != "tools/call":
+			continue
+		}
+		if cs := s.pins.driftedEntry(list, s.backend, m.tool); len(cs) > 0 {
+			what, name = kind, m.tool
+			changes = append(changes, cs...)
 		}
 	}
 	if len(changes) == 0 {
 		return Decision{}
 	}
 	eventID := s.nextEventID()
-	msg := fmt.Sprintf("mcpgate: tool %q changed since it was pinned (%s); policy tool_pinning refuses it until the change is approved",
-		tool, describeChanges(changes))
+	msg := fmt.Sprintf("mcpgate: %s %q changed since it was pinned (%s); policy tool_pinning refuses it until the change is approved",
+		what, name, describeChanges(changes))
 	status, body := rejectAll(msgs, batch, codeToolDrifted, msg, map[string]string{"policy": "tool_pinning", "event_id": eventID})
 	return s.enforceEvent(ctx, Decision{Reject: &Reject{Status: status, Body: body, Details: "mcpgate_tool_drifted"}},
 		eventID, "tool_drifted", slog.String("policy", "tool_pinning"), slog.Any("changes", changes))
@@ -44,7 +51,7 @@ func (s *stream) refuseDrifted(ctx context.Context, msgs []message, batch bool) 
 // pinCheck compares a tools/list result with the pins and returns the
 // tools that drifted. Store errors are logged and judged as no drift:
 // pinning fails open, the allowlist and detectors still apply.
-func (s *stream) pinCheck(ctx context.Context, eventID, id string, result gjson.Result, tools []gjson.Result) map[string]bool {
+func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id string, result gjson.Result, tools []gjson.Result) map[string]bool {
 	if s.pins == nil {
 		return nil
 	}
@@ -53,7 +60,7 @@ func (s *stream) pinCheck(ctx context.Context, eventID, id string, result gjson.
 		defs[i] = []byte(t.Raw)
 	}
 	complete := !s.calls[id].paged && !result.Get("nextCursor").Exists()
-	changes, drifted, err := s.pins.check(ctx, s.backend, s.session, defs, complete)
+	changes, drifted, err := s.pins.check(ctx, list, s.backend, s.session, defs, complete)
 	if err != nil {
 		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
 		return nil
@@ -105,4 +112,46 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 		return raw, false, false // passive: logged; the detectors still look
 	}
 	return d.Body, true, true
+}
+
+// filterPinned removes drifted entries from a prompts/list or
+// resources/templates/list result (field names its array).
+func (s *stream) filterPinned(ctx context.Context, raw []byte, id string, result gjson.Result, field string, list pinnedList) ([]byte, bool) {
+	arr := result.Get(field)
+	if s.pins == nil || !arr.IsArray() {
+		return raw, false
+	}
+	var all []gjson.Result
+	var bad error
+	arr.ForEach(func(_, e gjson.Result) bool {
+		if bad = checkObjectKeys(e, []string{"name", "description", "arguments", "uriTemplate", "title"}); bad != nil {
+			return false
+		}
+		all = append(all, e)
+		return true
+	})
+	if bad != nil {
+		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: "+field+" entry has "+bad.Error())
+	}
+	eventID := s.nextEventID()
+	drifted := s.pinCheck(ctx, list, eventID, id, result, all)
+	var kept [][]byte
+	var changed []string
+	for _, e := range all {
+		if name := e.Get("name").String(); drifted[name] {
+			changed = append(changed, truncate(name, 64))
+		} else {
+			kept = append(kept, []byte(e.Raw))
+		}
+	}
+	if len(changed) == 0 {
+		return raw, false
+	}
+	out, ok := spliceArray(raw, arr, kept)
+	if !ok {
+		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: "+field+" could not be filtered")
+	}
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "list_filtered",
+		slog.String("policy", "tool_pinning"), slog.String("list", field), slog.Any("drifted", changed))
+	return d.Body, d.Replace
 }

@@ -78,6 +78,10 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 		return s.judgeContent(ctx, raw, id, method, result)
 	case "tools/call", "resources/read", "prompts/get":
 		return s.judgeContent(ctx, raw, id, method, result)
+	case "prompts/list":
+		return s.filterPinned(ctx, raw, id, result, "prompts", promptList)
+	case "resources/templates/list":
+		return s.filterPinned(ctx, raw, id, result, "resourceTemplates", templateList)
 	}
 	return raw, false
 }
@@ -94,6 +98,10 @@ func classifyResult(r gjson.Result) string {
 		return "resources/read"
 	case r.Get("messages").IsArray():
 		return "prompts/get"
+	case r.Get("prompts").IsArray():
+		return "prompts/list"
+	case r.Get("resourceTemplates").IsArray():
+		return "resources/templates/list"
 	case r.Get("protocolVersion").Exists() && r.Get("capabilities").Exists():
 		return "initialize"
 	}
@@ -121,7 +129,7 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: tool has "+bad.Error())
 	}
 	eventID := s.nextEventID()
-	drifted := s.pinCheck(ctx, eventID, id, result, all)
+	drifted := s.pinCheck(ctx, toolList, eventID, id, result, all)
 	var kept [][]byte
 	var removed, poisoned, changed []string
 	for _, t := range all {
@@ -140,13 +148,10 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 	if len(removed)+len(poisoned)+len(changed) == 0 {
 		return raw, false
 	}
-	start, end := tools.Index, tools.Index+len(tools.Raw)
-	if start <= 0 || end > len(raw) || !bytes.Equal(raw[start:end], []byte(tools.Raw)) {
+	out, ok := spliceArray(raw, tools, kept)
+	if !ok {
 		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: tools/list result could not be filtered")
 	}
-	arr := append(append([]byte{'['}, bytes.Join(kept, []byte{','})...), ']')
-	out := make([]byte, 0, len(raw))
-	out = append(append(append(out, raw[:start]...), arr...), raw[end:]...)
 	attrs := []slog.Attr{}
 	if len(removed) > 0 {
 		attrs = append(attrs, slog.String("policy", "tool_allowlist"), slog.Any("tools", removed))
@@ -176,6 +181,19 @@ func (s *stream) toolPoisoned(ctx context.Context, eventID, name string, t gjson
 	}
 	s.logFindings(ctx, eventID, "tools/list", name, findings)
 	return s.withholds(findings)
+}
+
+// spliceArray replaces the array arr (parsed from raw) with the kept
+// elements, leaving every other byte as the backend sent it.
+func spliceArray(raw []byte, arr gjson.Result, kept [][]byte) ([]byte, bool) {
+	start, end := arr.Index, arr.Index+len(arr.Raw)
+	if start <= 0 || end > len(raw) || !bytes.Equal(raw[start:end], []byte(arr.Raw)) {
+		return nil, false
+	}
+	out := make([]byte, 0, len(raw))
+	out = append(append(out, raw[:start]...), '[')
+	out = append(append(out, bytes.Join(kept, []byte{','})...), ']')
+	return append(out, raw[end:]...), true
 }
 
 // withholdMessage replaces a message with a JSON-RPC error for id (active

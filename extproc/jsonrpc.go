@@ -23,7 +23,7 @@ const (
 type message struct {
 	method string
 	id     string // raw JSON of the id ("" for a notification)
-	tool   string // params.name of tools/call
+	tool   string // params.name of tools/call and prompts/get
 	paged  bool   // tools/list with params.cursor: a later page
 	isResp bool   // carries result or error
 }
@@ -119,10 +119,10 @@ func parseMessage(v gjson.Result) (message, error) {
 	if err != nil {
 		return message{}, err
 	}
-	if m.method == "tools/list" && params.IsObject() && params.Get("cursor").Exists() {
+	if strings.HasSuffix(m.method, "/list") && params.IsObject() && params.Get("cursor").Exists() {
 		m.paged = true
 	}
-	if m.method == "tools/call" && params.IsObject() {
+	if (m.method == "tools/call" || m.method == "prompts/get") && params.IsObject() {
 		seen = seen[:0]
 		params.ForEach(func(k, val gjson.Result) bool {
 			key := k.String()

@@ -3,6 +3,7 @@ package extproc
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,6 +17,19 @@ import (
 // session then compares against the backend pin only).
 const maxPinnedSessions = 4096
 
+// pinnedList is one kind of list a server offers the model.
+type pinnedList struct {
+	key    string   // store and session key prefix
+	drift  string   // names the list in the drift table
+	fields []string // model-visible fields; nil: a tool's
+}
+
+var (
+	toolList     = pinnedList{key: "backend:"}
+	promptList   = pinnedList{key: "prompts:", drift: "prompt:", fields: pinning.PromptFields}
+	templateList = pinnedList{key: "templates:", drift: "template:", fields: pinning.ResourceTemplateFields}
+)
+
 // pinGuard compares the tools backends show the model with their pins: a
 // reviewed lockfile per backend when configured, else the first list seen
 // (trust on first use) in a store shared by every replica. It remembers
@@ -26,7 +40,7 @@ type pinGuard struct {
 	threshold detectors.Severity
 
 	mu       sync.Mutex
-	drifted  map[string]map[string][]pinning.Change // backend → tool → changes at or above threshold
+	drifted  map[string]map[string][]pinning.Change // backend + list → name → changes at or above threshold
 	sessions map[string]pinning.Set                 // backend + session → first complete list
 	order    []string                               // session keys, oldest first
 }
@@ -87,17 +101,28 @@ func (g *pinGuard) Close() error {
 	return g.store.Close()
 }
 
-// check compares a tools/list result with the backend's pin and the
-// session's first list. complete is false for one page of a paginated
-// list, which can show added and changed tools but not removed ones, and
-// is never pinned. It returns every change and the tools that drifted.
-func (g *pinGuard) check(ctx context.Context, backend, session string, tools [][]byte, complete bool) ([]pinning.Change, map[string]bool, error) {
-	set, err := pinning.NewSet(tools, nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("fingerprint tools: %w", err)
+// check compares a list (tools, prompts or resource templates) with the
+// backend's pin and the session's first list. complete is false for one
+// page of a paginated list, which can show added and changed entries but
+// not removed ones, and is never pinned. It returns every change and the
+// entries that drifted.
+func (g *pinGuard) check(ctx context.Context, list pinnedList, backend, session string, items [][]byte, complete bool) ([]pinning.Change, map[string]bool, error) {
+	var set pinning.Set
+	var err error
+	if list.fields == nil {
+		set, err = pinning.NewSet(items, nil)
+	} else {
+		set, err = pinning.NewEntrySet(items, list.fields)
 	}
-	baseline, have := g.lockfiles[backend]
-	key := "backend:" + backend
+	if err != nil {
+		return nil, nil, fmt.Errorf("fingerprint %s: %w", list.key, err)
+	}
+	var baseline pinning.Set
+	have := false
+	if list.fields == nil { // lockfiles pin tools
+		baseline, have = g.lockfiles[backend]
+	}
+	key := list.key + backend
 	switch {
 	case have:
 	case complete:
@@ -114,25 +139,24 @@ func (g *pinGuard) check(ctx context.Context, backend, session string, tools [][
 		changes = diff(baseline, set, complete)
 	}
 	if session != "" && complete {
-		changes = mergeChanges(changes, g.sessionChanges(backend+"\x00"+session, set))
+		changes = mergeChanges(changes, g.sessionChanges(key+"\x00"+session, set))
 	}
 	drifted := map[string]bool{}
-	byTool := map[string][]pinning.Change{}
+	byName := map[string][]pinning.Change{}
 	for _, c := range changes {
 		if c.Severity >= g.threshold && c.Kind != pinning.ToolRemoved {
 			drifted[c.Tool] = true
-			byTool[c.Tool] = append(byTool[c.Tool], c)
+			byName[c.Tool] = append(byName[c.Tool], c)
 		}
 	}
+	dk := backend + "\x00" + list.drift
 	g.mu.Lock()
-	if complete || g.drifted[backend] == nil {
-		g.drifted[backend] = byTool
+	defer g.mu.Unlock()
+	if complete || g.drifted[dk] == nil { // the whole list is known: it replaces old drift
+		g.drifted[dk] = byName
 	} else {
-		for t, cs := range byTool {
-			g.drifted[backend][t] = cs
-		}
+		maps.Copy(g.drifted[dk], byName)
 	}
-	g.mu.Unlock()
 	return changes, drifted, nil
 }
 
@@ -183,14 +207,15 @@ func mergeChanges(a, b []pinning.Change) []pinning.Change {
 	return a
 }
 
-// driftedTool returns the changes that make a call to tool refused, if any.
-func (g *pinGuard) driftedTool(backend, tool string) []pinning.Change {
+// drifted returns the changes that make a request for the named entry of
+// list refused, if any.
+func (g *pinGuard) driftedEntry(list pinnedList, backend, name string) []pinning.Change {
 	if g == nil {
 		return nil
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.drifted[backend][tool]
+	return g.drifted[backend+"\x00"+list.drift][name]
 }
 
 // checkInstructions compares a server's initialize instructions with the

@@ -29,41 +29,56 @@ type Set struct {
 var visibleFields = []string{"name", "title", "description", "inputSchema", "outputSchema", "annotations"}
 
 // NewTool pins one tool object from a tools/list result.
-func NewTool(def []byte) (Tool, error) {
+func NewTool(def []byte) (Tool, error) { return NewEntry(def, visibleFields) }
+
+// The fields the model reads of the other listed items a server offers:
+// prompts (prompts/list) and resource templates (resources/templates/list).
+var (
+	PromptFields           = []string{"name", "title", "description", "arguments"}
+	ResourceTemplateFields = []string{"name", "title", "description", "uriTemplate", "mimeType"}
+)
+
+// NewEntry pins one listed item by the given model-visible fields; tools
+// use NewTool.
+func NewEntry(def []byte, fields []string) (Tool, error) {
 	v, err := decodeJSON(def)
 	if err != nil {
-		return Tool{}, fmt.Errorf("tool definition: %w", err)
+		return Tool{}, fmt.Errorf("definition: %w", err)
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return Tool{}, errors.New("tool definition: not a JSON object")
+		return Tool{}, errors.New("definition: not a JSON object")
 	}
 	name, ok := obj["name"].(string)
 	if !ok || name == "" {
-		return Tool{}, errors.New("tool definition: missing or invalid name")
+		return Tool{}, errors.New("definition: missing or invalid name")
 	}
 	visible := map[string]any{}
-	for _, k := range visibleFields {
-		// An explicit null says the same as an absent field; serialisers
-		// differ on which they write.
+	for _, k := range fields {
 		if v, ok := obj[k]; ok && v != nil {
 			visible[k] = v
 		}
 	}
 	canon, err := encodeCanonical(visible)
 	if err != nil {
-		return Tool{}, fmt.Errorf("tool %q: %w", name, err)
+		return Tool{}, fmt.Errorf("%q: %w", name, err)
 	}
 	return Tool{Name: name, SHA256: hashHex(canon), Definition: canon}, nil
 }
 
-// NewSet pins a whole tool list and, if given, the server's instructions.
-// A nil instructions means they are not pinned (and not compared); a
-// pointer to "" pins their absence.
+// NewEntrySet pins a list of prompts or resource templates.
+func NewEntrySet(defs [][]byte, fields []string) (Set, error) {
+	return newSet(defs, nil, func(d []byte) (Tool, error) { return NewEntry(d, fields) })
+}
+
 func NewSet(tools [][]byte, instructions *string) (Set, error) {
+	return newSet(tools, instructions, NewTool)
+}
+
+func newSet(tools [][]byte, instructions *string, pin func([]byte) (Tool, error)) (Set, error) {
 	s := Set{Tools: make([]Tool, 0, len(tools)), Instructions: instructions}
 	for i, def := range tools {
-		t, err := NewTool(def)
+		t, err := pin(def)
 		if err != nil {
 			return Set{}, fmt.Errorf("tool %d: %w", i, err)
 		}
