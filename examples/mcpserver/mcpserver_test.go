@@ -96,6 +96,11 @@ func TestClientCalls(t *testing.T) {
 			// stream, so their arrival is not tied to the call; only SSE
 			// guarantees them before the result.
 			if path == mcpserver.PathSSE {
+				// The client runs notification handlers asynchronously, so
+				// the last may land just after the result.
+				for i := 0; i < 100 && progress.Load() < 4; i++ {
+					time.Sleep(10 * time.Millisecond)
+				}
 				if got := progress.Load(); got != 4 {
 					t.Errorf("progress notifications = %d, want 4", got)
 				}
