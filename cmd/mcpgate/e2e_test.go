@@ -154,15 +154,7 @@ func sdkSession(t *testing.T, endpoint string, backend *mcpserver.Backend, activ
 	}
 	defer cs.Close()
 
-	tools, err := cs.ListTools(ctx, nil)
-	if err != nil {
-		t.Fatalf("tools/list: %v", err)
-	}
-	var names []string
-	for _, tool := range tools.Tools {
-		names = append(names, tool.Name)
-	}
-	slices.Sort(names)
+	names := toolNames(ctx, t, cs)
 	want := []string{"add", "delete_files", "echo", "fetch_page", "stream_story"}
 	if active {
 		want = []string{"add", "echo", "fetch_page", "stream_story"}
