@@ -11,8 +11,12 @@ import (
 // or valid ranges are the real test. Formats are kept conservative: a
 // false "phone number" on every order id would drown the real findings.
 
-// maxNumberRun bounds a digit cluster so pathological input stays linear.
-const maxNumberRun = 48
+// maxNumberRun bounds a digit cluster so pathological input stays linear;
+// clusters shorter than minNumberRun bytes cannot hold nine digits.
+const (
+	maxNumberRun = 48
+	minNumberRun = 9
+)
 
 var nanpPhone = regexp.MustCompile(`^(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[.-])[2-9]\d{2}[.-]\d{4}$`)
 
@@ -35,6 +39,10 @@ func (r *scanRun) scanNumbers() {
 			}
 		}
 		end := numberRunEnd(t, i)
+		if end-i < minNumberRun { // every number classifyNumber reports has 9+ digits
+			i = end - 1
+			continue
+		}
 		if start > 0 && (t[start-1] == '+' || t[start-1] == '(') {
 			start--
 		}
