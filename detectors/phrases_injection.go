@@ -62,7 +62,10 @@ var englishPhrases = []phraseSpec{
 		patterns: []string{`\bi(?:'m| am)\s+your\s+(?:developer|creator|administrator|admin|owner|maintainer|programmer|operator)\b`}},
 	{rule: "injection.prompt_leak", lang: "en",
 		keywords: []string{"system prompt", "initial prompt", "instructions", "secret", "password", "passcode", "passphrase", "api key", "private key", "credentials", "above"},
-		before:   80,
+		// Every pattern starts with one of these verbs, so a window opens
+		// only at a noun that follows one: the nouns alone are common.
+		near:   []string{"reveal", "show", "print", "repeat", "output", "display", "tell me", "give me", "share", "disclose", "leak", "confirm", "what"},
+		before: 80,
 		patterns: []string{
 			`\b(?:reveal|show|print|repeat|output|display|tell\s+me|give\s+me|share|disclose|leak|confirm|what(?:'s|\s+is|\s+are))\s+(?:me\s+)?(?:your|the)\s+(?:(?:full|entire|initial|original|hidden|secret|exact|system)\s+)*(?:system\s+prompt|initial\s+prompt|(?:system\s+)?instructions|secret\s+key|secret|api\s+key|private\s+key|credentials)\b`,
 			// passwords: see phrases_framing.go, which needs a first-person

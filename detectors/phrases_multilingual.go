@@ -31,7 +31,8 @@ var multilingualPhrases = []phraseSpec{
 		keywords: []string{"ne dis pas", "ne dites pas", "ne mentionne pas", "sans prévenir", "sans informer", "sans le dire"},
 		patterns: []string{`(?:ne (?:le )?(?:dis|dites|mentionne|mentionnez) (?:pas|rien)|sans (?:prévenir|informer|le dire à))[^.!?\n]*?utilisateur`}},
 	{rule: "injection.prompt_leak", lang: "fr",
-		keywords: []string{"quelle est", "quel est", "révèle", "montre", "donne-moi"},
+		// "montre " with its space: bare "montre" opens a window at every "Montreal".
+		keywords: []string{"quelle est", "quel est", "révèle", "montre ", "donne-moi"},
 		patterns: []string{`(?:quelle est|quel est|révèle|révélez|montre|donne-moi)\s+(?:ta|votre|ton|le|la)\s+(?:clé secrète|mot de passe|prompt système|instructions)`}},
 
 	// --- German ---

@@ -46,7 +46,8 @@ var structuralPhrases = []phraseSpec{
 			`\b(?:send|upload|forward|transmit|exfiltrate|leak|submit|deliver)\b[^\n]*?\b(?:conversation|chat|history|data|contents?|files?|credentials?|passwords?|keys?|tokens?|secrets?|environment|env|variables|logs?|cookies?|session|personal|private|confidential|information|info|details|documents?|inbox|emails?|messages?|output|results?|summary|everything|memory|context|prompt)\b[^\n]*?\b(?:to|at|into|via|using)\s+(?:(?:https?://|ftp://|www\.)[^\s)>"']*|[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b)`,
 		}},
 	{rule: "exfiltration.http_tool", after: 260,
-		keywords: []string{"curl", "wget", "webhook", "requestbin", "pipedream", "ngrok", "burpcollaborator", "interact.sh", "oast.", "requests.post", "invoke-webrequest"},
+		// "curl " with its space: bare "curl" opens a window at every "curling".
+		keywords: []string{"curl ", "wget", "webhook", "requestbin", "pipedream", "ngrok", "burpcollaborator", "interact.sh", "oast.", "requests.post", "invoke-webrequest"},
 		patterns: []string{
 			`\b(?:curl|wget|invoke-webrequest)\b[^\n]*?(?:\$\(|` + "`" + `|@~|@/etc|@\.env|~/\.ssh|\.env\b|id_rsa|/etc/passwd|/etc/shadow|\$home|\bprintenv\b|\benv\b|\$\{?[a-z_]*(?:key|token|secret|pass))`,
 			`\b(?:cat|type|base64|printenv|env)\b[^\n|]*\|\s*(?:curl|wget|nc)\b`,
