@@ -59,8 +59,24 @@ func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id stri
 	for i, t := range tools {
 		defs[i] = []byte(t.Raw)
 	}
-	complete := !s.calls[id].paged && !result.Get("nextCursor").Exists()
+	paged, more := s.calls[id].paged, result.Get("nextCursor").Exists()
+	complete := !paged && !more
 	changes, drifted, err := s.pins.check(ctx, list, s.backend, s.session, defs, complete)
+	if err == nil && (paged || more) {
+		// Pages of one session are gathered until the last, which
+		// completes the list: pinned and compared whole, so removed
+		// entries show and a paginating server still gets a first pin.
+		if all := s.pins.gatherPage(list, s.backend, s.session, defs, !paged, !more); all != nil {
+			var whole []pinning.Change
+			var wholeDrift map[string]bool
+			whole, wholeDrift, err = s.pins.check(ctx, list, s.backend, s.session, all, true)
+			changes = mergeChanges(changes, whole)
+			for name := range wholeDrift {
+				drifted[name] = true
+			}
+			complete = true
+		}
+	}
 	if err != nil {
 		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
 		return nil

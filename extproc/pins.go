@@ -12,6 +12,10 @@ import (
 	"github.com/mcpgate/mcpgate/pinning"
 )
 
+// maxGatheredEntries bounds a paginated list gathered for pinning; a longer
+// one is compared page by page only.
+const maxGatheredEntries = 10000
+
 // maxPinnedSessions bounds the per-session first lists kept for in-session
 // drift checks; past it the oldest-seen entry is dropped (a long-idle
 // session then compares against the backend pin only).
@@ -43,6 +47,7 @@ type pinGuard struct {
 	drifted  map[string]map[string][]pinning.Change // backend + list → name → changes at or above threshold
 	sessions map[string]pinning.Set                 // backend + session → first complete list
 	order    []string                               // session keys, oldest first
+	pages    map[string][][]byte                    // backend + session → pages gathered so far
 }
 
 func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
@@ -54,6 +59,7 @@ func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
 		threshold: p.Pinning.DriftSeverity,
 		drifted:   map[string]map[string][]pinning.Change{},
 		sessions:  map[string]pinning.Set{},
+		pages:     map[string][][]byte{},
 	}
 	for name, b := range p.Backends {
 		if b.Lockfile == "" {
@@ -238,4 +244,37 @@ func (g *pinGuard) checkInstructions(ctx context.Context, backend, instructions 
 		}
 	}
 	return out, nil
+}
+
+// gatherPage adds one page of a paginated list to the session's gathering
+// and returns the whole list when last completes it. A first page restarts
+// the gathering. Without a session there is nothing to tie pages together.
+func (g *pinGuard) gatherPage(list pinnedList, backend, session string, items [][]byte, first, last bool) [][]byte {
+	if session == "" {
+		return nil
+	}
+	key := list.key + backend + "\x00" + session
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if first {
+		if len(g.pages) >= maxPinnedSessions {
+			clear(g.pages) // abandoned gatherings: start over rather than grow
+		}
+		g.pages[key] = nil
+	}
+	gathered, ok := g.pages[key]
+	if !ok { // a later page without its first: nothing to complete
+		return nil
+	}
+	gathered = append(gathered, items...)
+	if len(gathered) > maxGatheredEntries {
+		delete(g.pages, key)
+		return nil
+	}
+	if !last {
+		g.pages[key] = gathered
+		return nil
+	}
+	delete(g.pages, key)
+	return gathered
 }

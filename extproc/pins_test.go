@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
 	"github.com/mcpgate/mcpgate/pinning"
@@ -205,4 +206,46 @@ func TestPinPrompts(t *testing.T) {
 	if ir, _ := r.call("summarize"); ir != nil {
 		t.Errorf("tools/call summarize refused by prompt drift: %s", ir.Body)
 	}
+}
+
+// TestPinPaginatedList checks that the pages of one session are gathered
+// into a whole list: the first one pins it, later ones are compared whole.
+func TestPinPaginatedList(t *testing.T) {
+	r := newPinRig(t, Active, "")
+	page := func(session, request, next string, tools ...string) (string, string) {
+		t.Helper()
+		result := `{"tools":[` + strings.Join(tools, ",") + `]` + next + `}`
+		replies, logs := r.run(reqHeaders("mcp-session-id", session), reqBody(request),
+			respHeaders(":status", "200", "content-type", "application/json"),
+			respBody(`{"jsonrpc":"2.0","id":2,"result":`+result+`}`, true))
+		if b, ok := replaced(replies[3]); ok {
+			return string(b), logs
+		}
+		return result, logs
+	}
+	first := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+	second := `{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":"p2"}}`
+	page("s1", first, `,"nextCursor":"p2"`, echoTool)
+	if _, logs := page("s1", second, "", addTool); strings.Contains(logs, "pin_changes") {
+		t.Fatalf("first paginated list must pin quietly:\n%s", logs)
+	}
+	// Another session sees add changed on page 2: caught against the pin.
+	page("s2", first, `,"nextCursor":"p2"`, echoTool)
+	got, logs := page("s2", second, "", addPulled)
+	if strings.Contains(got, `"name":"add"`) || !strings.Contains(logs, `"kind":"description_changed"`) {
+		t.Errorf("changed tool on page 2 kept: %s\n%s", got, logs)
+	}
+	// A whole list without add reports its removal.
+	if _, logs := page("s3", first, "", echoTool); !strings.Contains(logs, `"kind":"tool_removed"`) {
+		t.Errorf("removal not reported:\n%s", logs)
+	}
+}
+
+func reqHeaders(kv ...string) *extprocv3.ProcessingRequest {
+	hm := &corev3.HeaderMap{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		hm.Headers = append(hm.Headers, &corev3.HeaderValue{Key: kv[i], RawValue: []byte(kv[i+1])})
+	}
+	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{
+		RequestHeaders: &extprocv3.HttpHeaders{Headers: hm}}}
 }
