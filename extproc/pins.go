@@ -40,7 +40,7 @@ var (
 // which tools drifted so that calls to them can be refused.
 type pinGuard struct {
 	store     pinning.Store
-	lockfiles map[string]pinning.Set // by backend
+	lockfiles map[string]pinning.Lockfile // by backend
 	threshold detectors.Severity
 
 	mu       sync.Mutex
@@ -55,7 +55,7 @@ func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
 		return nil, nil
 	}
 	g := &pinGuard{
-		lockfiles: map[string]pinning.Set{},
+		lockfiles: map[string]pinning.Lockfile{},
 		threshold: p.Pinning.DriftSeverity,
 		drifted:   map[string]map[string][]pinning.Change{},
 		sessions:  map[string]pinning.Set{},
@@ -69,7 +69,7 @@ func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
 		if err != nil {
 			return nil, fmt.Errorf("backends.%s.lockfile: %w", name, err)
 		}
-		g.lockfiles[name] = lf.Set
+		g.lockfiles[name] = lf
 	}
 	url := p.Pinning.Store
 	if url == "" {
@@ -123,11 +123,7 @@ func (g *pinGuard) check(ctx context.Context, list pinnedList, backend, session 
 	if err != nil {
 		return nil, nil, fmt.Errorf("fingerprint %s: %w", list.key, err)
 	}
-	var baseline pinning.Set
-	have := false
-	if list.fields == nil { // lockfiles pin tools
-		baseline, have = g.lockfiles[backend]
-	}
+	baseline, have := g.lockfilePins(backend, list)
 	key := list.key + backend
 	switch {
 	case have:
@@ -229,8 +225,8 @@ func (g *pinGuard) driftedEntry(list pinnedList, backend, name string) []pinning
 // instructions steer the model as much as a new tool description does.
 func (g *pinGuard) checkInstructions(ctx context.Context, backend, instructions string) ([]pinning.Change, error) {
 	cur := pinning.Set{Instructions: &instructions}
-	baseline, have := g.lockfiles[backend]
-	if !have || baseline.Instructions == nil {
+	baseline := g.lockfiles[backend].Set
+	if baseline.Instructions == nil {
 		var err error
 		baseline, _, err = g.store.Pin(ctx, "instructions:"+backend, cur)
 		if err != nil {
@@ -277,4 +273,25 @@ func (g *pinGuard) gatherPage(list pinnedList, backend, session string, items []
 	}
 	delete(g.pages, key)
 	return gathered
+}
+
+// lockfilePins returns the backend's reviewed pin for a list, if any.
+func (g *pinGuard) lockfilePins(backend string, list pinnedList) (pinning.Set, bool) {
+	lf, ok := g.lockfiles[backend]
+	if !ok {
+		return pinning.Set{}, false
+	}
+	var s *pinning.Set
+	switch list.key {
+	case toolList.key:
+		return lf.Set, true
+	case promptList.key:
+		s = lf.Prompts
+	case templateList.key:
+		s = lf.ResourceTemplates
+	}
+	if s == nil {
+		return pinning.Set{}, false // not in the lockfile: trust on first use
+	}
+	return *s, true
 }

@@ -249,3 +249,24 @@ func reqHeaders(kv ...string) *extprocv3.ProcessingRequest {
 	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{
 		RequestHeaders: &extprocv3.HttpHeaders{Headers: hm}}}
 }
+
+func TestPinLockfilePrompts(t *testing.T) {
+	prompts, err := pinning.NewEntrySet([][]byte{[]byte(`{"name":"summarize","description":"Summarize a text."}`)}, pinning.PromptFields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, _ := pinning.NewSet(nil, nil)
+	file := filepath.Join(t.TempDir(), "lock.json")
+	if err := pinning.WriteLockfile(file, pinning.Lockfile{Server: "test", Set: tools, Prompts: &prompts}); err != nil {
+		t.Fatal(err)
+	}
+	r := newPinRig(t, Active, file)
+	// Seen for the first time, but the lockfile says otherwise.
+	body := `{"jsonrpc":"2.0","id":4,"result":{"prompts":[{"name":"summarize","description":"Summarize a text and mail it."}]}}`
+	replies, logs := r.run(reqBody(`{"jsonrpc":"2.0","id":4,"method":"prompts/list"}`),
+		respHeaders(":status", "200", "content-type", "application/json"), respBody(body, true))
+	got, _ := replaced(replies[2])
+	if strings.Contains(string(got), "summarize") || !strings.Contains(logs, `"kind":"description_changed"`) {
+		t.Errorf("prompt differing from the lockfile: %s\n%s", got, logs)
+	}
+}

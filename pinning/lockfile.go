@@ -15,6 +15,9 @@ type Lockfile struct {
 	Server  string    `json:"server"`  // URL it was taken from
 	Created time.Time `json:"created"`
 	Set
+	// Prompts and ResourceTemplates are pinned when the server lists them.
+	Prompts           *Set `json:"prompts,omitempty"`
+	ResourceTemplates *Set `json:"resource_templates,omitempty"`
 }
 
 // lockfileVersion is the only lockfile format this package reads.
@@ -36,25 +39,9 @@ func ReadLockfile(path string) (Lockfile, error) {
 	if lf.Version != lockfileVersion {
 		return Lockfile{}, fmt.Errorf("lockfile %s: version %d, want %d", path, lf.Version, lockfileVersion)
 	}
-	defs := make([][]byte, len(lf.Tools))
-	for i, t := range lf.Tools {
-		// Definitions are indented in the file; NewTool re-canonicalises.
-		got, err := NewTool(t.Definition)
-		if err != nil {
-			return Lockfile{}, fmt.Errorf("lockfile %s: tool %q: %w", path, t.Name, err)
-		}
-		if got.Name != t.Name {
-			return Lockfile{}, fmt.Errorf("lockfile %s: tool %q: definition names %q (tampered?)", path, t.Name, got.Name)
-		}
-		if got.SHA256 != t.SHA256 {
-			return Lockfile{}, fmt.Errorf("lockfile %s: tool %q: sha256 does not match its definition (tampered?)", path, t.Name)
-		}
-		// NewTool drops fields the model never sees; a lockfile holding
-		// any was not written by WriteLockfile.
-		if canon, err := canonical(t.Definition); err != nil || !bytes.Equal(canon, got.Definition) {
-			return Lockfile{}, fmt.Errorf("lockfile %s: tool %q: definition has fields that are not pinned (tampered?)", path, t.Name)
-		}
-		defs[i] = t.Definition
+	defs, err := verifyEntries(path, "tool", lf.Tools, NewTool)
+	if err != nil {
+		return Lockfile{}, err
 	}
 	set, err := NewSet(defs, lf.Instructions)
 	if err != nil {
@@ -64,7 +51,55 @@ func ReadLockfile(path string) (Lockfile, error) {
 		return Lockfile{}, fmt.Errorf("lockfile %s: fingerprint does not match its tools and instructions (tampered?)", path)
 	}
 	lf.Set = set
+	for _, o := range []struct {
+		what   string
+		set    **Set
+		fields []string
+	}{{"prompt", &lf.Prompts, PromptFields}, {"resource template", &lf.ResourceTemplates, ResourceTemplateFields}} {
+		if *o.set == nil {
+			continue
+		}
+		fields := o.fields
+		defs, err := verifyEntries(path, o.what, (*o.set).Tools, func(d []byte) (Tool, error) { return NewEntry(d, fields) })
+		if err != nil {
+			return Lockfile{}, err
+		}
+		s, err := NewEntrySet(defs, fields)
+		if err != nil {
+			return Lockfile{}, fmt.Errorf("lockfile %s: %ss: %w", path, o.what, err)
+		}
+		if s.Fingerprint != (*o.set).Fingerprint {
+			return Lockfile{}, fmt.Errorf("lockfile %s: %ss: fingerprint does not match (tampered?)", path, o.what)
+		}
+		*o.set = &s
+	}
 	return lf, nil
+}
+
+// verifyEntries re-pins each entry's definition and checks its name and
+// hash, returning the definitions.
+func verifyEntries(path, what string, entries []Tool, pin func([]byte) (Tool, error)) ([][]byte, error) {
+	defs := make([][]byte, len(entries))
+	for i, t := range entries {
+		// Definitions are indented in the file; pinning re-canonicalises.
+		got, err := pin(t.Definition)
+		if err != nil {
+			return nil, fmt.Errorf("lockfile %s: %s %q: %w", path, what, t.Name, err)
+		}
+		if got.Name != t.Name {
+			return nil, fmt.Errorf("lockfile %s: %s %q: definition names %q (tampered?)", path, what, t.Name, got.Name)
+		}
+		if got.SHA256 != t.SHA256 {
+			return nil, fmt.Errorf("lockfile %s: %s %q: sha256 does not match its definition (tampered?)", path, what, t.Name)
+		}
+		// Pinning drops fields the model never sees; a lockfile holding
+		// any was not written by WriteLockfile.
+		if canon, err := canonical(t.Definition); err != nil || !bytes.Equal(canon, got.Definition) {
+			return nil, fmt.Errorf("lockfile %s: %s %q: definition has fields that are not pinned (tampered?)", path, what, t.Name)
+		}
+		defs[i] = t.Definition
+	}
+	return defs, nil
 }
 
 // WriteLockfile writes lf indented, in a stable order and with <, > and &

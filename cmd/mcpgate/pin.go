@@ -121,70 +121,108 @@ type pinner struct {
 }
 
 func (p pinner) create(ctx context.Context, file string) error {
-	set, err := fetchSet(ctx, p.url)
+	lf, err := fetchPins(ctx, p.url)
 	if err != nil {
 		return err
 	}
-	lf := pinning.Lockfile{Server: p.url, Created: time.Now().UTC(), Set: set}
+	lf.Created = time.Now().UTC()
 	if err := pinning.WriteLockfile(file, lf); err != nil {
 		return err
 	}
-	fmt.Fprintf(p.stderr, "mcpgate pin: %s: %d tools, fingerprint %s, written to %s\n", p.url, len(set.Tools), set.Fingerprint, file)
+	fmt.Fprintf(p.stderr, "mcpgate pin: %s: %s, fingerprint %s, written to %s\n", p.url, counts(lf), lf.Fingerprint, file)
 	return nil
 }
 
 // check prints the changes between the lockfile and the live server and
 // returns the highest severity among them.
 func (p pinner) check(ctx context.Context, file string) (detectors.Severity, error) {
-	lf, set, changes, err := p.compare(ctx, file)
+	lf, live, changes, err := p.compare(ctx, file)
 	if err != nil {
 		return 0, err
 	}
 	printChanges(p.stdout, changes)
 	worst := pinning.MaxSeverity(changes)
 	fmt.Fprintf(p.stderr, "mcpgate pin: %s against %s: %d changes (highest %s), fingerprint %s → %s\n",
-		p.url, file, len(changes), severityText(worst), lf.Fingerprint, set.Fingerprint)
+		p.url, file, len(changes), severityText(worst), lf.Fingerprint, live.Fingerprint)
 	return worst, nil
 }
 
 func (p pinner) update(ctx context.Context, file string) error {
-	lf, set, changes, err := p.compare(ctx, file)
+	lf, live, changes, err := p.compare(ctx, file)
 	if err != nil {
 		return err
 	}
 	printChanges(p.stdout, changes)
-	if len(changes) == 0 && lf.Fingerprint == set.Fingerprint && lf.Server == p.url {
+	if len(changes) == 0 && samePins(lf, live) && lf.Server == p.url {
 		// Rewriting only the date would make a diff with nothing to review.
 		fmt.Fprintf(p.stderr, "mcpgate pin: %s unchanged, %s left as it is\n", p.url, file)
 		return nil
 	}
-	lf = pinning.Lockfile{Server: p.url, Created: time.Now().UTC(), Set: set}
-	if err := pinning.WriteLockfile(file, lf); err != nil {
+	live.Created = time.Now().UTC()
+	if err := pinning.WriteLockfile(file, live); err != nil {
 		return err
 	}
-	fmt.Fprintf(p.stderr, "mcpgate pin: %d changes accepted, %d tools, fingerprint %s, written to %s\n",
-		len(changes), len(set.Tools), set.Fingerprint, file)
+	fmt.Fprintf(p.stderr, "mcpgate pin: %d changes accepted, %s, fingerprint %s, written to %s\n",
+		len(changes), counts(live), live.Fingerprint, file)
 	return nil
 }
 
 // compare reads the lockfile, then lists the server (the lockfile's own
 // URL unless one was given).
-func (p *pinner) compare(ctx context.Context, file string) (pinning.Lockfile, pinning.Set, []pinning.Change, error) {
+func (p *pinner) compare(ctx context.Context, file string) (pinning.Lockfile, pinning.Lockfile, []pinning.Change, error) {
 	lf, err := pinning.ReadLockfile(file)
 	if err != nil {
-		return pinning.Lockfile{}, pinning.Set{}, nil, err
+		return pinning.Lockfile{}, pinning.Lockfile{}, nil, err
 	}
 	if p.url == "" {
 		p.url = lf.Server
 	}
 	if p.url == "" {
-		return pinning.Lockfile{}, pinning.Set{}, nil, fmt.Errorf("%s records no server URL; give one", file)
+		return pinning.Lockfile{}, pinning.Lockfile{}, nil, fmt.Errorf("%s records no server URL; give one", file)
 	}
-	set, err := fetchSet(ctx, p.url)
+	live, err := fetchPins(ctx, p.url)
 	if err != nil {
-		return pinning.Lockfile{}, pinning.Set{}, nil, err
+		return pinning.Lockfile{}, pinning.Lockfile{}, nil, err
 	}
-	return lf, set, pinning.Diff(lf.Set, set), nil
+	changes := pinning.Diff(lf.Set, live.Set)
+	changes = append(changes, diffEntries("prompt:", lf.Prompts, live.Prompts)...)
+	changes = append(changes, diffEntries("resource template:", lf.ResourceTemplates, live.ResourceTemplates)...)
+	return lf, live, changes, nil
+}
+
+// diffEntries compares optional prompt or resource-template pins, naming
+// entries with a prefix so they do not read as tools.
+func diffEntries(prefix string, old, cur *pinning.Set) []pinning.Change {
+	if old == nil || cur == nil {
+		return nil // not listed on one side: nothing to compare
+	}
+	cs := pinning.Diff(*old, *cur)
+	for i := range cs {
+		cs[i].Tool = prefix + cs[i].Tool
+	}
+	return cs
+}
+
+func samePins(a, b pinning.Lockfile) bool {
+	fp := func(s *pinning.Set) string {
+		if s == nil {
+			return ""
+		}
+		return s.Fingerprint
+	}
+	return a.Fingerprint == b.Fingerprint && fp(a.Prompts) == fp(b.Prompts) && fp(a.ResourceTemplates) == fp(b.ResourceTemplates)
+}
+
+// counts says what a lockfile pins, for the summary line.
+func counts(lf pinning.Lockfile) string {
+	out := fmt.Sprintf("%d tools", len(lf.Tools))
+	if lf.Prompts != nil {
+		out += fmt.Sprintf(", %d prompts", len(lf.Prompts.Tools))
+	}
+	if lf.ResourceTemplates != nil {
+		out += fmt.Sprintf(", %d resource templates", len(lf.ResourceTemplates.Tools))
+	}
+	return out
 }
 
 func printChanges(w io.Writer, changes []pinning.Change) {
@@ -204,13 +242,14 @@ func severityText(s detectors.Severity) string {
 	return s.String()
 }
 
-// fetchSet connects with the official SDK client and pins every tool
-// (following pagination) and the server's instructions. Tools are pinned
-// from the bytes on the wire, as the gateway sees them, not from the
-// SDK's decoded structs: decoding turns 1.50 into 1.5, drops fields the
-// SDK does not know and filters tools it finds invalid, and any of that
-// would read as drift at the gateway.
-func fetchSet(ctx context.Context, url string) (pinning.Set, error) {
+// fetchPins connects with the official SDK client and pins every tool
+// (following pagination), the server's instructions and, when the server
+// offers them, its prompts and resource templates. Entries are pinned from
+// the bytes on the wire, as the gateway sees them, not from the SDK's
+// decoded structs: decoding turns 1.50 into 1.5, drops fields the SDK does
+// not know and filters tools it finds invalid, and any of that would read
+// as drift at the gateway.
+func fetchPins(ctx context.Context, url string) (pinning.Lockfile, error) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(24 * time.Hour)
@@ -224,56 +263,122 @@ func fetchSet(ctx context.Context, url string) (pinning.Set, error) {
 		DisableStandaloneSSE: true,
 	}, nil)
 	if err != nil {
-		return pinning.Set{}, fmt.Errorf("connect %s: %w", url, err)
+		return pinning.Lockfile{}, fmt.Errorf("connect %s: %w", url, err)
 	}
 	defer cs.Close()
 	instructions := ""
+	var caps *mcp.ServerCapabilities
 	if res := cs.InitializeResult(); res != nil {
-		instructions = res.Instructions
+		instructions, caps = res.Instructions, res.Capabilities
 	}
-	var defs [][]byte
-	cursor := ""
-	seen := map[string]bool{}
-	for page := 0; ; page++ {
-		if page == maxPages {
-			return pinning.Set{}, fmt.Errorf("tools/list %s: more than %d pages", url, maxPages)
-		}
-		if _, err := cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor}); err != nil {
-			return pinning.Set{}, fmt.Errorf("tools/list %s: %w", url, err)
-		}
-		raw, ok := rec.take()
-		if !ok {
-			return pinning.Set{}, fmt.Errorf("tools/list %s: result not seen on the wire", url)
-		}
-		var res struct {
-			Tools      []json.RawMessage `json:"tools"`
-			NextCursor string            `json:"nextCursor"`
-		}
-		if err := json.Unmarshal(raw, &res); err != nil {
-			return pinning.Set{}, fmt.Errorf("tools/list %s: %w", url, err)
-		}
-		for _, t := range res.Tools {
-			defs = append(defs, t)
-		}
-		if res.NextCursor == "" {
-			break
-		}
-		if seen[res.NextCursor] {
-			return pinning.Set{}, fmt.Errorf("tools/list %s: cursor %q repeats", url, res.NextCursor)
-		}
-		seen[res.NextCursor] = true
-		cursor = res.NextCursor
+	defs, err := listAll(rec, url, "tools/list", "tools", func(cursor string) error {
+		_, err := cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
+		return err
+	})
+	if err != nil {
+		return pinning.Lockfile{}, err
 	}
 	// Pinning the instructions even when empty means instructions that
 	// appear later are a change.
 	set, err := pinning.NewSet(defs, &instructions)
 	if err != nil {
-		return pinning.Set{}, fmt.Errorf("tools/list %s: %w", url, err)
+		return pinning.Lockfile{}, fmt.Errorf("tools/list %s: %w", url, err)
 	}
-	return set, nil
+	lf := pinning.Lockfile{Server: url, Set: set}
+	if caps != nil && caps.Prompts != nil {
+		defs, err := listAll(rec, url, "prompts/list", "prompts", func(cursor string) error {
+			_, err := cs.ListPrompts(ctx, &mcp.ListPromptsParams{Cursor: cursor})
+			return err
+		})
+		if err != nil {
+			return pinning.Lockfile{}, err
+		}
+		if lf.Prompts, err = entrySet(defs, pinning.PromptFields); err != nil {
+			return pinning.Lockfile{}, fmt.Errorf("prompts/list %s: %w", url, err)
+		}
+	}
+	if caps != nil && caps.Resources != nil {
+		defs, err := listAll(rec, url, "resources/templates/list", "resourceTemplates", func(cursor string) error {
+			_, err := cs.ListResourceTemplates(ctx, &mcp.ListResourceTemplatesParams{Cursor: cursor})
+			return err
+		})
+		if err != nil {
+			return pinning.Lockfile{}, err
+		}
+		if lf.ResourceTemplates, err = entrySet(defs, pinning.ResourceTemplateFields); err != nil {
+			return pinning.Lockfile{}, fmt.Errorf("resources/templates/list %s: %w", url, err)
+		}
+	}
+	return lf, nil
 }
 
-// wireRecorder is an http.RoundTripper that notes the ids of tools/list
+func entrySet(defs [][]byte, fields []string) (*pinning.Set, error) {
+	s, err := pinning.NewEntrySet(defs, fields)
+	return &s, err
+}
+
+// listAll follows a list method's pagination, returning the raw entries
+// of the result field as they came over the wire.
+func listAll(rec *wireRecorder, url, method, field string, list func(cursor string) error) ([][]byte, error) {
+	var defs [][]byte
+	cursor := ""
+	seen := map[string]bool{}
+	for page := 0; ; page++ {
+		if page == maxPages {
+			return nil, fmt.Errorf("%s %s: more than %d pages", method, url, maxPages)
+		}
+		if err := list(cursor); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, url, err)
+		}
+		raw, ok := rec.take()
+		if !ok {
+			return nil, fmt.Errorf("%s %s: result not seen on the wire", method, url)
+		}
+		var res struct {
+			NextCursor string `json:"nextCursor"`
+		}
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, url, err)
+		}
+		items, err := rawField(raw, field)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, url, err)
+		}
+		defs = append(defs, items...)
+		if res.NextCursor == "" {
+			return defs, nil
+		}
+		if seen[res.NextCursor] {
+			return nil, fmt.Errorf("%s %s: cursor %q repeats", method, url, res.NextCursor)
+		}
+		seen[res.NextCursor] = true
+		cursor = res.NextCursor
+	}
+}
+
+// rawField returns the elements of the array member field of a result.
+func rawField(raw json.RawMessage, field string) ([][]byte, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return nil, err
+	}
+	var items []json.RawMessage
+	if v, ok := members[field]; ok {
+		if err := json.Unmarshal(v, &items); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+	}
+	out := make([][]byte, len(items))
+	for i, it := range items {
+		out[i] = it
+	}
+	return out, nil
+}
+
+// pinnedMethods are the list requests whose results pin records.
+var pinnedMethods = map[string]bool{"tools/list": true, "prompts/list": true, "resources/templates/list": true}
+
+// wireRecorder is an http.RoundTripper that notes the ids of list
 // requests and keeps the raw result of each matching response, JSON or
 // SSE, while passing every byte through to the SDK unchanged.
 type wireRecorder struct {
@@ -299,7 +404,7 @@ func (w *wireRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		if msg, err := jsonrpc.DecodeMessage(body); err == nil {
-			if r, ok := msg.(*jsonrpc.Request); ok && r.Method == "tools/list" && r.ID.IsValid() {
+			if r, ok := msg.(*jsonrpc.Request); ok && pinnedMethods[r.Method] && r.ID.IsValid() {
 				w.mu.Lock()
 				w.pending[r.ID] = true
 				w.mu.Unlock()
@@ -318,7 +423,7 @@ func (w *wireRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// record keeps the result if data is the response to a tools/list.
+// record keeps the result if data is the response to a list request.
 func (w *wireRecorder) record(data []byte) {
 	msg, err := jsonrpc.DecodeMessage(data)
 	if err != nil {

@@ -271,3 +271,38 @@ func rpcID(n float64) jsonrpc.ID {
 	}
 	return id
 }
+
+func TestPinPromptsAndTemplates(t *testing.T) {
+	var mu sync.Mutex
+	var server *mcp.Server
+	set := func(promptDesc string) {
+		s := mcp.NewServer(&mcp.Implementation{Name: "prompts", Version: "1"}, nil)
+		s.AddPrompt(&mcp.Prompt{Name: "summarize", Description: promptDesc, Arguments: []*mcp.PromptArgument{{Name: "text", Required: true}}},
+			func(context.Context, *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) { return &mcp.GetPromptResult{}, nil })
+		s.AddResourceTemplate(&mcp.ResourceTemplate{Name: "notes", URITemplate: "notes://{id}", Description: "A note."},
+			func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) { return &mcp.ReadResourceResult{}, nil })
+		mu.Lock()
+		server = s
+		mu.Unlock()
+	}
+	set("Summarize a text.")
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
+		mu.Lock()
+		defer mu.Unlock()
+		return server
+	}, &mcp.StreamableHTTPOptions{Stateless: true}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "lock.json")
+	if code, _, stderr := runPin(t, srv.URL, "-o", file); code != 0 || !strings.Contains(stderr, "1 prompts, 1 resource templates") {
+		t.Fatalf("pin: exit %d, %s", code, stderr)
+	}
+	lf, err := pinning.ReadLockfile(file)
+	if err != nil || lf.Prompts == nil || len(lf.Prompts.Tools) != 1 || lf.ResourceTemplates == nil || len(lf.ResourceTemplates.Tools) != 1 {
+		t.Fatalf("lockfile: %+v, %v", lf, err)
+	}
+	set("Summarize a text and mail it to the team.")
+	code, stdout, _ := runPin(t, "--check", file)
+	if code != 1 || !strings.Contains(stdout, "high description_changed prompt:summarize") {
+		t.Errorf("check after a prompt change: exit %d, %q", code, stdout)
+	}
+}
