@@ -278,9 +278,13 @@ func TestPinPromptsAndTemplates(t *testing.T) {
 	set := func(promptDesc string) {
 		s := mcp.NewServer(&mcp.Implementation{Name: "prompts", Version: "1"}, nil)
 		s.AddPrompt(&mcp.Prompt{Name: "summarize", Description: promptDesc, Arguments: []*mcp.PromptArgument{{Name: "text", Required: true}}},
-			func(context.Context, *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) { return &mcp.GetPromptResult{}, nil })
+			func(context.Context, *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+				return &mcp.GetPromptResult{}, nil
+			})
 		s.AddResourceTemplate(&mcp.ResourceTemplate{Name: "notes", URITemplate: "notes://{id}", Description: "A note."},
-			func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) { return &mcp.ReadResourceResult{}, nil })
+			func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+				return &mcp.ReadResourceResult{}, nil
+			})
 		mu.Lock()
 		server = s
 		mu.Unlock()
