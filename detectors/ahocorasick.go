@@ -126,7 +126,7 @@ type acHit struct{ kw, end int32 }
 
 // minSplitScan is the text length from which scan runs two automata at
 // once; below it the set-up is not worth it.
-const minSplitScan = 4 << 10
+const minSplitScan = 256
 
 // scan appends every keyword occurrence in text to hits, in order of end
 // offset, and returns the slice; scratch is a second buffer it may use,
