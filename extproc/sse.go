@@ -35,7 +35,7 @@ func (s *sseSplitter) feed(chunk []byte) []ssePiece {
 	s.buf = append(s.buf, chunk...)
 	var out []ssePiece
 	for s.pos < len(s.buf) {
-		i := bytes.IndexAny(s.buf[s.pos:], "\r\n")
+		i := indexLineEnd(s.buf[s.pos:])
 		if i < 0 {
 			s.pos = len(s.buf)
 			break
@@ -124,7 +124,7 @@ func parseSSEEvent(raw []byte) sseEvent {
 
 // cutLine splits off the first line including its terminator.
 func cutLine(b []byte) (line, rest []byte) {
-	i := bytes.IndexAny(b, "\r\n")
+	i := indexLineEnd(b)
 	if i < 0 {
 		return b, nil
 	}
@@ -147,4 +147,19 @@ func (ev sseEvent) encode(data []byte) []byte {
 	b.Write(data)
 	b.WriteString("\n\n")
 	return b.Bytes()
+}
+
+// indexLineEnd returns the index of the first CR or LF in b, or -1. Two
+// IndexByte calls (vectorised) beat IndexAny's byte-by-byte set test on
+// the long data lines SSE carries; the CR search stops at the first LF.
+func indexLineEnd(b []byte) int {
+	lf := bytes.IndexByte(b, '\n')
+	end := lf
+	if end < 0 {
+		end = len(b)
+	}
+	if cr := bytes.IndexByte(b[:end], '\r'); cr >= 0 {
+		return cr
+	}
+	return lf
 }
