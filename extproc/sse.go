@@ -71,6 +71,9 @@ func (s *sseSplitter) feed(chunk []byte) []ssePiece {
 	return out
 }
 
+// held is how many bytes of an unfinished event are being held back.
+func (s *sseSplitter) held() int { return len(s.buf) - s.eventStart }
+
 // rest returns the bytes of an unfinished event at end of stream.
 func (s *sseSplitter) rest() ssePiece {
 	p := ssePiece{data: s.buf[s.eventStart:], oversized: s.skipping, unfinished: true}

@@ -1,7 +1,6 @@
 package extproc
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -50,7 +49,6 @@ type stream struct {
 	calls   map[string]call // by raw JSON id; notifications are not kept
 	reqBody []byte          // request body chunks if Envoy streams them
 
-	status   string
 	respMode bodyMode
 	gzipped  bool
 	respBody []byte // buffered response chunks
@@ -189,7 +187,6 @@ func (s *stream) rejectTooLarge(ctx context.Context) Decision {
 
 func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) Decision {
 	hm := h.GetHeaders()
-	s.status = headerValue(hm, ":status")
 	if v := headerValue(hm, "mcp-session-id"); v != "" && s.session == "" {
 		s.setSession(v)
 	}
@@ -281,47 +278,65 @@ func (s *stream) withholdBody(ctx context.Context, event, msg string) Decision {
 }
 
 func (s *stream) streamedBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
+	heldBefore := s.sse.held()
 	pieces := s.sse.feed(b.Body)
 	if b.EndOfStream {
 		if p := s.sse.rest(); len(p.data) > 0 {
 			pieces = append(pieces, p)
 		}
 	}
-	var out []byte
-	changed := false
-	for _, p := range pieces {
-		if p.oversized {
-			if s.policy.Mode == Active {
-				changed = true
-				if !s.dropping {
-					s.dropping = true
-					out = append(out, s.oversizedNotice(ctx)...)
-				}
-				continue
-			}
-			s.logEvent(ctx, "would_withhold", "", "sse_event_too_large")
-			out = append(out, p.data...)
-			continue
+	// The usual chunk is whole events, all passed: answer without copying.
+	// Only a replacement, a drop or bytes held across chunks need a body.
+	replaced := make([][]byte, len(pieces)) // nil: the piece as it came
+	changed, emitted := false, 0
+	for i, p := range pieces {
+		emitted += len(p.data)
+		if r, ok := s.judgePiece(ctx, p); ok {
+			replaced[i], changed = r, true
 		}
-		s.dropping = false
-		if p.unfinished {
-			out = append(out, p.data...)
-			continue
-		}
-		ev := parseSSEEvent(p.data)
-		if ev.hasData {
-			if data, ok := s.inspectMessage(ctx, ev.data); ok {
-				out = append(out, ev.encode(data)...)
-				changed = true
-				continue
-			}
-		}
-		out = append(out, p.data...)
 	}
-	if !changed && bytes.Equal(out, b.Body) {
+	if !changed && heldBefore == 0 && emitted == len(b.Body) {
 		return Decision{}
 	}
+	out := []byte{}
+	for i, p := range pieces {
+		if replaced[i] != nil {
+			out = append(out, replaced[i]...)
+		} else {
+			out = append(out, p.data...)
+		}
+	}
 	return Decision{Replace: true, Body: out}
+}
+
+// judgePiece returns what replaces one piece of an SSE stream, if anything
+// does: an inspected event's new encoding, the notice for an oversized
+// event (active mode), or an empty slice to drop the rest of one.
+func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
+	if p.oversized {
+		if s.policy.Mode != Active {
+			s.logEvent(ctx, "would_withhold", "", "sse_event_too_large")
+			return nil, false
+		}
+		if s.dropping {
+			return []byte{}, true
+		}
+		s.dropping = true
+		return s.oversizedNotice(ctx), true
+	}
+	s.dropping = false
+	if p.unfinished {
+		return nil, false
+	}
+	ev := parseSSEEvent(p.data)
+	if !ev.hasData {
+		return nil, false
+	}
+	data, ok := s.inspectMessage(ctx, ev.data)
+	if !ok {
+		return nil, false
+	}
+	return ev.encode(data), true
 }
 
 // oversizedNotice is the SSE event sent instead of an event too large to
