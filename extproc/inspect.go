@@ -45,19 +45,20 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	if !v.IsObject() {
 		return s.withholdMessage(ctx, s.soleID(), "malformed_response", "mcpgate: response is not a JSON-RPC object")
 	}
-	if err := checkObjectKeys(v, envelopeKeys); err != nil {
+	// The same envelope parser as for requests, with its duplicate-key guard.
+	m, err := parseMessage(v)
+	if err != nil {
 		return s.withholdMessage(ctx, s.soleID(), "ambiguous_response", "mcpgate: response has "+err.Error())
 	}
-	if m := v.Get("method"); m.Exists() {
+	if m.method != "" {
 		// A server-initiated request or notification; sampling requests
 		// put the server's text straight into the model.
-		if m.String() == "sampling/createMessage" {
+		if m.method == "sampling/createMessage" {
 			return s.judgeSampling(ctx, raw, v)
 		}
 		return raw, false
 	}
-	id := v.Get("id").Raw
-	result := v.Get("result")
+	id, result := m.id, m.result
 	if !result.IsObject() {
 		return raw, false
 	}

@@ -22,10 +22,11 @@ const (
 // policy and to correlate a response with its request.
 type message struct {
 	method string
-	id     string // raw JSON of the id ("" for a notification)
-	tool   string // params.name of tools/call and prompts/get
-	paged  bool   // tools/list with params.cursor: a later page
-	isResp bool   // carries result or error
+	id     string       // raw JSON of the id ("" for a notification)
+	tool   string       // params.name of tools/call and prompts/get
+	paged  bool         // a list request with params.cursor: a later page
+	isResp bool         // carries result or error
+	result gjson.Result // of a response
 }
 
 // envelopeKeys are the keys whose value decides policy. A duplicate or a
@@ -111,7 +112,9 @@ func parseMessage(v gjson.Result) (message, error) {
 			m.id = val.Raw
 		case "params":
 			params = val
-		case "result", "error":
+		case "result":
+			m.isResp, m.result = true, val
+		case "error":
 			m.isResp = true
 		}
 		return true
