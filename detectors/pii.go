@@ -33,7 +33,7 @@ func (r *scanRun) scanNumbers() {
 		start := i
 		if start >= 2 && isUpper(t[start-2]) && isUpper(t[start-1]) && (start == 2 || !isAlnum(t[start-3])) {
 			if end := ibanEnd(t, start-2); end > 0 {
-				r.add(r.s.ids.iban, start-2, end, "")
+				r.add(r.s.ids.iban, start-2, end)
 				i = end - 1
 				continue
 			}
@@ -112,18 +112,18 @@ func (r *scanRun) classifyNumber(start, end int) {
 	switch {
 	case len(s) == 11 && s[3] == '-' && s[6] == '-' && nd == 9:
 		if validSSN(d) {
-			r.add(r.s.ids.ssn, start, end, "")
+			r.add(r.s.ids.ssn, start, end)
 		}
 		return
 	case s[0] == '+' && nd >= 8 && nd <= 15 && seps >= 1:
-		r.add(r.s.ids.phone, start, end, "")
+		r.add(r.s.ids.phone, start, end)
 		return
 	case nanpPhone.MatchString(s):
-		r.add(r.s.ids.phone, start, end, "")
+		r.add(r.s.ids.phone, start, end)
 		return
 	}
 	if nd >= 13 && nd <= 19 && !mixedSeps && (sep == 0 || sep == ' ' || sep == '-') && cardPrefix(d) && luhn(d) && !allSame(d) {
-		r.add(r.s.ids.card, start, end, "")
+		r.add(r.s.ids.card, start, end)
 	}
 }
 

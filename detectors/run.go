@@ -160,7 +160,7 @@ func (r *scanRun) verify(w window) {
 			continue
 		}
 		os, oe := r.toOrig(lo+a, lo+b)
-		r.add(t.rule, os, oe, "")
+		r.add(t.rule, os, oe)
 	}
 }
 
@@ -175,7 +175,7 @@ func (r *scanRun) verifyOrig(t *trigger, lo, hi int) {
 	if t.find != nil {
 		r.spans = t.find(r.text, lo, hi, r.spans[:0])
 		for _, sp := range r.spans {
-			r.add(t.rule, sp[0], sp[1], "")
+			r.add(t.rule, sp[0], sp[1])
 		}
 		return
 	}
@@ -240,7 +240,7 @@ func (r *scanRun) origWindow(lo, hi int) (int, int) {
 }
 
 // add records a finding whose excerpt comes from the original text.
-func (r *scanRun) add(rule, start, end int, _ string) {
+func (r *scanRun) add(rule, start, end int) {
 	var ex string
 	if ruleTable[rule].redact {
 		ex = redactKeep(r.text[start:end], 0)

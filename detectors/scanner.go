@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -257,4 +256,3 @@ func compareFindings(a, b Finding) int {
 	return cmp.Compare(a.End, b.End)
 }
 
-var _ = slices.SortFunc[[]Finding]

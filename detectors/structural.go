@@ -195,10 +195,10 @@ func (r *scanRun) invisibleRun(i int, prev rune) int {
 	}
 	inWord := latinLike(prev) && latinLike(next)
 	if nZW > 0 && (inWord || nZW >= 3) {
-		r.add(r.s.ids.zeroWidth, start, i, "")
+		r.add(r.s.ids.zeroWidth, start, i)
 	}
 	if nBidi > 0 && (inWord || (override && (latinLike(prev) || latinLike(next)))) {
-		r.add(r.s.ids.bidi, start, i, "")
+		r.add(r.s.ids.bidi, start, i)
 	}
 	return i
 }
@@ -245,7 +245,7 @@ func (r *scanRun) addANSI(start, end, last int) int {
 		f.Excerpt = excerpt(r.text[f.Start:end])
 		return last
 	}
-	r.add(r.s.ids.ansi, start, end, "")
+	r.add(r.s.ids.ansi, start, end)
 	return len(r.findings) - 1
 }
 
@@ -322,7 +322,7 @@ func (r *scanRun) checkHomoglyph(start, end int) {
 		}
 		if start < int(m[1]) {
 			os, oe := r.toOrig(int(m[0]), int(m[1]))
-			r.add(r.s.ids.homoglyph, os, oe, "")
+			r.add(r.s.ids.homoglyph, os, oe)
 		}
 	}
 }
