@@ -255,4 +255,3 @@ func compareFindings(a, b Finding) int {
 	}
 	return cmp.Compare(a.End, b.End)
 }
-
