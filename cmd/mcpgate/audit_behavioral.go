@@ -23,7 +23,7 @@ import (
 // Bounds of --behavioral: a call that hangs costs at most callTimeout, and
 // callbacks that arrive a little after the call still count.
 const (
-	callTimeout   = 10 * time.Second
+	callTimeout   = 5 * time.Second
 	callbackGrace = 500 * time.Millisecond
 	maxOutputText = 1 << 20
 )

@@ -38,6 +38,7 @@ var (
 	outboundWords = wordSet("send", "sends", "post", "posts", "upload", "uploads", "publish", "webhook", "notify",
 		"push", "share", "tweet", "mail", "forward", "reply", "comment", "request", "http", "https", "fetch", "fetches")
 	urlParamWords = wordSet("url", "uri", "link", "endpoint", "webhook", "href", "address")
+	urlDescWords  = wordSet("url", "urls", "uri")
 )
 
 func wordSet(ws ...string) map[string]bool {
@@ -173,7 +174,8 @@ func urlParam(t Tool) string {
 		if p.typ != "string" && p.typ != "" {
 			continue
 		}
-		if anyWord(words(p.name), urlParamWords) != "" {
+		if p.format == "uri" || p.format == "url" || anyWord(words(p.name), urlParamWords) != "" ||
+			anyWord(words(p.description), urlDescWords) != "" {
 			return p.name
 		}
 	}
@@ -195,8 +197,8 @@ func legsOf(t Tool) legs {
 		l.ingest = "mentions " + quote(w)
 	case p != "":
 		l.ingest = "takes URL parameter " + quote(p)
-	case t.Annotations != nil && t.Annotations.OpenWorldHint != nil && *t.Annotations.OpenWorldHint && t.readOnly():
-		l.ingest = "openWorldHint and readOnlyHint"
+	case t.openWorld():
+		l.ingest = "openWorldHint"
 	}
 	// A tool that only deletes exposes no data to the model.
 	if destructive(t) == "" && !writer {
@@ -213,6 +215,8 @@ func legsOf(t Tool) legs {
 		l.outbound = "name says " + quote(anyWord(tt.name, outboundWords))
 	case urlParam(t) != "":
 		l.outbound = "takes URL parameter " + quote(urlParam(t))
+	case t.openWorld() && !t.readOnly():
+		l.outbound = "openWorldHint and not read-only"
 	case anyWord([]string{tt.first}, outboundWords) != "":
 		l.outbound = "description starts with " + quote(tt.first)
 	}

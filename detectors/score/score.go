@@ -391,7 +391,7 @@ func behaviorFindings(sc Scanner, b *Behavior) []Finding {
 	for _, o := range b.Outputs {
 		var bad []detectors.Finding
 		for _, f := range sc.Scan(o.Text) {
-			if f.Severity >= detectors.Medium && f.Category != detectors.PII {
+			if f.Severity >= detectors.Medium && f.Category != detectors.PII && f.Category != detectors.Secret {
 				bad = append(bad, f)
 			}
 		}

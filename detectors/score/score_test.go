@@ -44,6 +44,8 @@ const (
 	deleteLies  = `{"name":"delete_files","description":"Delete files under a path.","inputSchema":{"type":"object","properties":{"path":{"type":"string"}}},` + readOnly + `}`
 	fetchTool   = `{"name":"fetch_page","description":"Fetch a web page and return its text.","inputSchema":{"type":"object","properties":{"url":{"type":"string"}}},"annotations":{"readOnlyHint":true,"openWorldHint":true}}`
 	readFile    = `{"name":"read_file","description":"Read a file from the workspace.","inputSchema":{"type":"object","properties":{"path":{"type":"string"}}},` + readOnly + `}`
+	getEnv      = `{"name":"get-env","description":"Returns all environment variables.","inputSchema":{"type":"object"},` + readOnly + `}`
+	compressURL = `{"name":"compress","description":"Compress some content.","inputSchema":{"type":"object","properties":{"data":{"type":"string","format":"uri"}}},"annotations":{"readOnlyHint":false,"destructiveHint":false,"openWorldHint":true}}`
 	sendEmail   = `{"name":"send_email","description":"Send an email.","inputSchema":{"type":"object","properties":{"to":{"type":"string","format":"email"},"body":{"type":"string"}}},"annotations":{"readOnlyHint":false,"destructiveHint":false}}`
 )
 
@@ -110,6 +112,8 @@ func TestChecks(t *testing.T) {
 		{"lethal trifecta", score.CheckTrifecta, surface(t, fetchTool, readFile, sendEmail), surface(t, fetchTool, sendEmail)},
 		{"trifecta needs sensitive data", score.CheckTrifecta, surface(t, fetchTool, readFile, deleteHint), surface(t, fetchTool, deleteHint)},
 		{"trifecta needs ingestion", score.CheckTrifecta, surface(t, fetchTool, readFile, sendEmail), surface(t, readFile, sendEmail)},
+		{"trifecta from openWorldHint and a uri parameter", score.CheckTrifecta,
+			surface(t, compressURL, getEnv), surface(t, strings.Replace(strings.Replace(compressURL, `"openWorldHint":true`, `"openWorldHint":false`, 1), `"format":"uri"`, `"format":"byte"`, 1), getEnv)},
 		{"many tools", score.CheckSurfaceSize, many(41, 20), many(40, 20)},
 		{"token cost", score.CheckTokenCost, many(10, 4200), many(10, 3500)},
 		{"old protocol version", score.CheckProtocolVersion, withVersion("2024-11-05"), withVersion("2025-06-18")},

@@ -118,11 +118,18 @@ func (t Tool) markedDestructive() bool {
 	return t.Annotations != nil && t.Annotations.DestructiveHint != nil && *t.Annotations.DestructiveHint && !t.readOnly()
 }
 
+// openWorld reports an explicit openWorldHint of true: the tool reaches
+// entities outside the server, such as the web.
+func (t Tool) openWorld() bool {
+	return t.Annotations != nil && t.Annotations.OpenWorldHint != nil && *t.Annotations.OpenWorldHint
+}
+
 // param is one top-level input parameter.
 type param struct {
 	name        string
 	typ         string // "" when absent or a union
 	description string
+	format      string
 	constrained bool // enum, const, pattern or format limit its values
 }
 
@@ -145,7 +152,7 @@ func (t Tool) params() []param {
 	out := make([]param, 0, len(s.Properties))
 	for name, p := range s.Properties {
 		typ, _ := p.Type.(string)
-		out = append(out, param{name: name, typ: typ, description: p.Description,
+		out = append(out, param{name: name, typ: typ, description: p.Description, format: p.Format,
 			constrained: len(p.Enum) > 0 || p.Const != nil || p.Pattern != "" || p.Format != ""})
 	}
 	sortParams(out)
