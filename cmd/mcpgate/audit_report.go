@@ -49,7 +49,7 @@ func textReport(res auditResult) string {
 			r.Tools, r.Prompts, r.Resources, r.Templates, r.TokenEstimate)
 	}
 	for _, c := range r.Caps {
-		fmt.Fprintf(&b, "capped at %d by %s: %s\n", c.MaxScore, c.Check, c.Reason)
+		fmt.Fprintf(&b, "at most %d (grade %s) because of %s: %s\n", c.MaxScore, score.GradeOf(c.MaxScore), c.Check, c.Reason)
 	}
 	if len(r.Findings) == 0 {
 		b.WriteString("\nno findings\n")

@@ -285,7 +285,7 @@ func TestAuditTextReport(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	Run(context.Background(), []string{"audit", url}, nil, &stdout, &stderr)
 	out := stdout.String()
-	for _, want := range []string{"MCP Score ", "capped at 69 by tool-poisoning", "tool-poisoning [MCP03:2025, high] add",
+	for _, want := range []string{"MCP Score ", "at most 69 (grade D) because of tool-poisoning", "tool-poisoning [MCP03:2025, high] add",
 		"why: ", "fix: ", "evidence: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

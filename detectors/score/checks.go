@@ -70,7 +70,7 @@ var Checks = []Check{
 		"a destructive tool has neither destructiveHint true nor a confirmation parameter",
 		"annotate it with destructiveHint: true (and readOnlyHint: false), or require a confirm/dry_run parameter"},
 	{CheckSuspiciousText, "MCP03:2025", detectors.Low, 3, 9, 100,
-		"model-visible text has a low-severity detector finding (obfuscation, PII, odd phrasing)",
+		"model-visible text has personal data or a low-severity detector finding",
 		"review the text; remove hidden characters, personal data and phrasing aimed at the model"},
 	{CheckSurfaceSize, "MCP10:2025", detectors.Low, 5, 10, 100,
 		"the server exposes many tools (over 40: -5, over 80: -10), crowding the model's context and choices",
