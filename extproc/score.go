@@ -78,10 +78,10 @@ func (b *scoreBoard) current(backend string) (score.Report, bool) {
 
 // update stores new inputs for a backend (init or tools, whichever is
 // non-nil) and rescores it once tools are known. It returns the report
-// and the previous score (-1 if none) when the score changed.
+// and the previous score (-1 if none) when the score changed. Scoring
+// runs outside the lock, so backends do not wait on each other.
 func (b *scoreBoard) update(backend string, init *score.Surface, tools []score.Tool) (score.Report, int, bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	bs := b.backends[backend]
 	if bs == nil {
 		bs = &backendScore{}
@@ -93,22 +93,33 @@ func (b *scoreBoard) update(backend string, init *score.Surface, tools []score.T
 	if tools != nil {
 		bs.tools = tools
 	}
-	if bs.tools == nil {
-		return score.Report{}, 0, false // nothing to grade before a tool list
+	if bs.tools == nil { // nothing to grade before a tool list
+		b.mu.Unlock()
+		return score.Report{}, 0, false
 	}
 	d := digestOf(bs.init, bs.tools)
 	if bs.report != nil && d == bs.digest {
-		return *bs.report, 0, false
+		r := *bs.report
+		b.mu.Unlock()
+		return r, 0, false
 	}
 	s := bs.init
 	s.Tools = bs.tools
+	b.mu.Unlock()
+
 	r := score.Score(b.scanner, s)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if bs.report != nil && d == bs.digest {
+		return r, 0, false // another stream scored the same inputs meanwhile
+	}
 	prev := -1
 	if bs.report != nil {
 		prev = bs.report.Score
 	}
 	bs.digest, bs.report = d, &r
-	return r, prev, prev != r.Score || prev == -1
+	return r, prev, prev != r.Score
 }
 
 func digestOf(init score.Surface, tools []score.Tool) [32]byte {

@@ -184,3 +184,26 @@ func TestMinScorePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreConcurrent: streams of one process list tools at once (run
+// with -race); the board ends with one of the lists' scores.
+func TestScoreConcurrent(t *testing.T) {
+	r := newScoreRig(t, Active, 0, 0)
+	done := make(chan struct{})
+	for i := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			tools := cleanTools
+			if i%2 == 1 {
+				tools = poisonedTools
+			}
+			r.list(tools)
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if s := r.srv.Scores()[DefaultBackend].Score; s != 100 && s != 69 {
+		t.Fatalf("score %d after concurrent lists", s)
+	}
+}

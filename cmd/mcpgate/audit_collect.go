@@ -58,7 +58,7 @@ func collect(ctx context.Context, url, transport string, say progress) (*collect
 	var errs []error
 	for _, kind := range kinds {
 		say("connecting to %s (%s)", url, kind)
-		c, err := connect(ctx, url, kind, deadline)
+		c, err := connect(ctx, url, kind, deadline, say)
 		if err == nil {
 			return c, nil
 		}
@@ -70,7 +70,7 @@ func collect(ctx context.Context, url, transport string, say progress) (*collect
 	return &collected{surface: score.Surface{HandshakeError: errors.Join(errs...).Error()}, close: func() {}}, nil
 }
 
-func connect(ctx context.Context, url, kind string, deadline time.Time) (*collected, error) {
+func connect(ctx context.Context, url, kind string, deadline time.Time, say progress) (*collected, error) {
 	rec := &wireRecorder{next: http.DefaultTransport, deadline: deadline, pending: map[jsonrpc.ID]bool{}, methods: auditMethods}
 	sniff := &sessionSniffer{next: rec}
 	hc := &http.Client{Transport: sniff}
@@ -87,6 +87,9 @@ func connect(ctx context.Context, url, kind string, deadline time.Time) (*collec
 		return nil, err
 	}
 	c := &collected{transport: kind, session: cs, close: func() { cs.Close() }}
+	if res := cs.InitializeResult(); res != nil && res.ServerInfo != nil {
+		say("initialized %q %q, protocol %s; listing", truncateText(res.ServerInfo.Name, 64), truncateText(res.ServerInfo.Version, 32), res.ProtocolVersion)
+	}
 	if err := c.list(ctx, rec, url); err != nil {
 		cs.Close()
 		return nil, err

@@ -87,38 +87,39 @@ func anyWord(ws []string, set map[string]bool) string {
 	return ""
 }
 
-// toolText is what the heuristics read of a tool.
-type toolText struct {
-	name  []string // words of the name
-	first string   // the description's first word: its verb
-	desc  []string // words of title and description
+// toolView is what the heuristics read of a tool, computed once.
+type toolView struct {
+	Tool
+	name   []string // words of the name
+	first  string   // the description's first word: its verb
+	desc   []string // words of title and description
+	params []param
 }
 
-func textOf(t Tool) toolText {
+func viewOf(t Tool) *toolView {
 	d := words(t.Description)
-	tt := toolText{name: words(t.Name), desc: append(words(t.Title), d...)}
+	v := &toolView{Tool: t, name: words(t.Name), desc: append(words(t.Title), d...), params: t.params()}
 	if len(d) > 0 {
-		tt.first = d[0]
+		v.first = d[0]
 	}
-	return tt
+	return v
 }
 
 // execLike returns the word that makes a tool look like it runs commands
 // or code, or "".
-func execLike(t Tool) string {
-	tt := textOf(t)
-	if w := anyWord(tt.name, execWords); w != "" {
+func execLike(v *toolView) string {
+	if w := anyWord(v.name, execWords); w != "" {
 		return w
 	}
-	if w := anyWord(tt.name, execNameWords); w != "" {
+	if w := anyWord(v.name, execNameWords); w != "" {
 		return w
 	}
-	if w := anyWord([]string{tt.first}, execWords); w != "" {
+	if w := anyWord([]string{v.first}, execWords); w != "" {
 		return w
 	}
 	for _, phrase := range []string{"shell command", "system command", "run a command", "execute a command",
 		"arbitrary code", "sql query", "runs a command", "executes a command"} {
-		if strings.Contains(strings.Join(tt.desc, " "), phrase) {
+		if strings.Contains(strings.Join(v.desc, " "), phrase) {
 			return phrase
 		}
 	}
@@ -128,9 +129,9 @@ func execLike(t Tool) string {
 // freeString returns an unconstrained string parameter an exec-like tool
 // would turn into a command: one with a command-like name, else the only
 // string parameter.
-func freeString(t Tool) string {
+func freeString(v *toolView) string {
 	var free []string
-	for _, p := range t.params() {
+	for _, p := range v.params {
 		if p.typ != "string" && p.typ != "" || p.constrained {
 			continue
 		}
@@ -150,17 +151,16 @@ func freeString(t Tool) string {
 // destructive returns the word that makes a tool look destructive, read
 // from its name and the verb its description starts with (later words
 // are too often "does not delete").
-func destructive(t Tool) string {
-	tt := textOf(t)
-	if w := anyWord(tt.name, destructiveWords); w != "" {
+func destructive(v *toolView) string {
+	if w := anyWord(v.name, destructiveWords); w != "" {
 		return w
 	}
-	return anyWord([]string{tt.first}, destructiveWords)
+	return anyWord([]string{v.first}, destructiveWords)
 }
 
 // confirmParam returns a boolean parameter that asks for confirmation.
-func confirmParam(t Tool) string {
-	for _, p := range t.params() {
+func confirmParam(v *toolView) string {
+	for _, p := range v.params {
 		if (p.typ == "boolean" || p.typ == "") && confirmParams[strings.ToLower(p.name)] {
 			return p.name
 		}
@@ -169,8 +169,8 @@ func confirmParam(t Tool) string {
 }
 
 // urlParam returns a free parameter that takes a URL.
-func urlParam(t Tool) string {
-	for _, p := range t.params() {
+func urlParam(v *toolView) string {
+	for _, p := range v.params {
 		if p.typ != "string" && p.typ != "" {
 			continue
 		}
@@ -186,39 +186,38 @@ func urlParam(t Tool) string {
 // reason a tool has it ("" when it has not).
 type legs struct{ ingest, sensitive, outbound string }
 
-func legsOf(t Tool) legs {
-	tt := textOf(t)
-	all := slices.Concat(tt.name, tt.desc)
+func legsOf(v *toolView) legs {
+	all := slices.Concat(v.name, v.desc)
 	var l legs
-	writer := anyWord(tt.name, sendWords) != ""
-	switch w, p := anyWord(all, ingestWords), urlParam(t); {
+	writer := anyWord(v.name, sendWords) != ""
+	switch w, p := anyWord(all, ingestWords), urlParam(v); {
 	case writer: // its nouns are what it sends, not what it reads
 	case w != "":
 		l.ingest = "mentions " + quote(w)
 	case p != "":
 		l.ingest = "takes URL parameter " + quote(p)
-	case t.openWorld():
+	case v.openWorld():
 		l.ingest = "openWorldHint"
 	}
 	// A tool that only deletes exposes no data to the model.
-	if destructive(t) == "" && !writer {
+	if destructive(v) == "" && !writer {
 		if w := anyWord(all, sensitiveWords); w != "" {
 			l.sensitive = "mentions " + quote(w)
 		}
 	}
 	switch {
-	case t.markedDestructive():
+	case v.markedDestructive():
 		l.outbound = "destructiveHint"
-	case destructive(t) != "" && !t.readOnly():
-		l.outbound = "destructive (" + quote(destructive(t)) + ")"
-	case anyWord(tt.name, outboundWords) != "":
-		l.outbound = "name says " + quote(anyWord(tt.name, outboundWords))
-	case urlParam(t) != "":
-		l.outbound = "takes URL parameter " + quote(urlParam(t))
-	case t.openWorld() && !t.readOnly():
+	case destructive(v) != "" && !v.readOnly():
+		l.outbound = "destructive (" + quote(destructive(v)) + ")"
+	case anyWord(v.name, outboundWords) != "":
+		l.outbound = "name says " + quote(anyWord(v.name, outboundWords))
+	case urlParam(v) != "":
+		l.outbound = "takes URL parameter " + quote(urlParam(v))
+	case v.openWorld() && !v.readOnly():
 		l.outbound = "openWorldHint and not read-only"
-	case anyWord([]string{tt.first}, outboundWords) != "":
-		l.outbound = "description starts with " + quote(tt.first)
+	case anyWord([]string{v.first}, outboundWords) != "":
+		l.outbound = "description starts with " + quote(v.first)
 	}
 	return l
 }

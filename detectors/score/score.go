@@ -101,10 +101,12 @@ func Score(sc Scanner, s Surface) Report {
 		fs = append(fs, newFinding(CheckHandshake, "", "", truncate(s.HandshakeError, 300)))
 	} else {
 		fs = append(fs, contentFindings(sc, s)...)
-		for _, t := range s.Tools {
-			fs = append(fs, toolFindings(t)...)
+		views := make([]*toolView, len(s.Tools))
+		for i, t := range s.Tools {
+			views[i] = viewOf(t)
+			fs = append(fs, toolFindings(views[i])...)
 		}
-		fs = append(fs, trifecta(s.Tools)...)
+		fs = append(fs, trifecta(views)...)
 		var size int
 		size, r.TokenEstimate = surfaceCost(s)
 		fs = append(fs, sizeFindings(size, len(s.Tools), r.TokenEstimate)...)
@@ -265,7 +267,7 @@ func evidence(fs []detectors.Finding) string {
 }
 
 // toolFindings runs the per-tool heuristics.
-func toolFindings(t Tool) []Finding {
+func toolFindings(t *toolView) []Finding {
 	var out []Finding
 	name := quoteName(t.Name)
 	if w := execLike(t); w != "" {
@@ -281,7 +283,7 @@ func toolFindings(t Tool) []Finding {
 				fmt.Sprintf("readOnlyHint true, but %s", quote(w))))
 		case !t.markedDestructive() && confirmParam(t) == "":
 			out = append(out, newFinding(CheckDestructive, name, "",
-				fmt.Sprintf("%s, annotations %s, no confirm or dry_run parameter", quote(w), annotationText(t))))
+				fmt.Sprintf("%s, annotations %s, no confirm or dry_run parameter", quote(w), annotationText(t.Tool))))
 		}
 	}
 	if t.Annotations == nil {
@@ -299,7 +301,7 @@ func annotationText(t Tool) string {
 }
 
 // trifecta looks for the three legs across the server's tools.
-func trifecta(tools []Tool) []Finding {
+func trifecta(tools []*toolView) []Finding {
 	var ingest, sensitive, outbound string
 	for _, t := range tools {
 		l := legsOf(t)
