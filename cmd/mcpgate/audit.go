@@ -63,11 +63,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	say := func(format string, args ...any) { fmt.Fprintf(stderr, "mcpgate audit: "+format+"\n", args...) }
 	start := time.Now()
-	c, err := collect(ctx, o.url, o.transport, say)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcpgate audit: %v\n", err)
-		return 2
-	}
+	c := collect(ctx, o.url, o.transport, say)
 	defer c.close()
 	s := c.surface
 	if s.HandshakeError == "" {

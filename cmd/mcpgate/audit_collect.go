@@ -46,7 +46,7 @@ type progress func(format string, args ...any)
 // the bytes on the wire, as the gateway sees them) and probes its error
 // handling. A failed handshake is not an error: it is in the surface, so
 // it can be reported and scored F.
-func collect(ctx context.Context, url, transport string, say progress) (*collected, error) {
+func collect(ctx context.Context, url, transport string, say progress) *collected {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(24 * time.Hour)
@@ -60,14 +60,14 @@ func collect(ctx context.Context, url, transport string, say progress) (*collect
 		say("connecting to %s (%s)", url, kind)
 		c, err := connect(ctx, url, kind, deadline, say)
 		if err == nil {
-			return c, nil
+			return c
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", kind, err))
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return &collected{surface: score.Surface{HandshakeError: errors.Join(errs...).Error()}, close: func() {}}, nil
+	return &collected{surface: score.Surface{HandshakeError: errors.Join(errs...).Error()}, close: func() {}}
 }
 
 func connect(ctx context.Context, url, kind string, deadline time.Time, say progress) (*collected, error) {

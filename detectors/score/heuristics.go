@@ -20,7 +20,7 @@ var (
 
 	destructiveWords = wordSet("delete", "deletes", "remove", "removes", "rm", "rmdir", "unlink", "drop", "drops",
 		"destroy", "destroys", "truncate", "wipe", "purge", "erase", "kill", "terminate", "overwrite",
-		"overwrites", "reset", "revoke", "uninstall", "shutdown", "format")
+		"overwrites", "reset", "revoke", "uninstall", "shutdown")
 	confirmParams = wordSet("confirm", "confirmed", "confirmation", "dry_run", "dryrun", "dry-run")
 
 	ingestWords = wordSet("fetch", "fetches", "browse", "browser", "scrape", "crawl", "download", "downloads",
