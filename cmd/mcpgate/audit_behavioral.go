@@ -154,8 +154,9 @@ func callWithCanary(ctx context.Context, cs *mcp.ClientSession, t score.Tool, ca
 	return out, nil
 }
 
-// sampleValue builds a value that conforms to a JSON schema, every string
-// being the canary URL unless an enum, const or default says otherwise.
+// sampleValue builds a value that conforms to a JSON schema: enums and
+// consts kept, every string the canary URL, except a string whose format
+// or pattern a URL would not match, which gets its default if it has one.
 func sampleValue(s map[string]any, canaryURL string, depth int) any {
 	if depth > 8 {
 		return nil
@@ -198,6 +199,11 @@ func sampleValue(s map[string]any, canaryURL string, depth int) any {
 	case "boolean":
 		return false
 	case "string", "":
+		format, _ := s["format"].(string)
+		_, pattern := s["pattern"]
+		if d, ok := s["default"]; ok && (pattern || format != "" && format != "uri" && format != "url" && format != "iri") {
+			return d
+		}
 		return canaryURL
 	}
 	return nil

@@ -361,3 +361,31 @@ func TestEchoedOutbound(t *testing.T) {
 		}
 	}
 }
+
+func TestSampleValue(t *testing.T) {
+	const c = "http://127.0.0.1:1/c/tok"
+	cases := []struct {
+		name   string
+		schema string
+		want   string
+	}{
+		{"strings carry the canary", `{"type":"object","properties":{"url":{"type":"string"},"q":{"type":"string","format":"uri"}}}`,
+			`{"q":"` + c + `","url":"` + c + `"}`},
+		{"enum, const, numbers, booleans", `{"type":"object","properties":{"m":{"enum":["a","b"]},"k":{"const":3},"n":{"type":"integer","minimum":5},"f":{"type":"number"},"b":{"type":"boolean"}}}`,
+			`{"b":false,"f":1,"k":3,"m":"a","n":5}`},
+		{"arrays and nesting", `{"type":"object","properties":{"xs":{"type":"array","items":{"type":"string"}},"o":{"properties":{"s":{"type":"string"}}}}}`,
+			`{"o":{"s":"` + c + `"},"xs":["` + c + `"]}`},
+		{"a format a URL breaks keeps its default", `{"type":"object","properties":{"to":{"type":"string","format":"email","default":"a@b.c"},"p":{"type":"string","pattern":"^x"}}}`,
+			`{"p":"` + c + `","to":"a@b.c"}`},
+	}
+	for _, tc := range cases {
+		var s map[string]any
+		if err := json.Unmarshal([]byte(tc.schema), &s); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(sampleValue(s, c, 0))
+		if string(got) != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
