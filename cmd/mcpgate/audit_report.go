@@ -48,6 +48,9 @@ func textReport(res auditResult) string {
 		fmt.Fprintf(&b, "%d tools, %d prompts, %d resources, %d resource templates, about %d tokens of definitions\n",
 			r.Tools, r.Prompts, r.Resources, r.Templates, r.TokenEstimate)
 	}
+	if r.Exercised != nil {
+		fmt.Fprintf(&b, "behavioral: called %d read-only tools with canary URLs\n", len(r.Exercised))
+	}
 	for _, c := range r.Caps {
 		fmt.Fprintf(&b, "at most %d (grade %s) because of %s: %s\n", c.MaxScore, score.GradeOf(c.MaxScore), c.Check, c.Reason)
 	}

@@ -317,6 +317,9 @@ func TestAuditBehavioral(t *testing.T) {
 				}
 			}
 		}
+		if len(r.Exercised) != 2 {
+			t.Errorf("exercised %v, want echo and %s", r.Exercised, mcpserver.ToolPreviewLink)
+		}
 		if len(tools) != 1 || tools[0] != mcpserver.ToolPreviewLink {
 			t.Fatalf("exfiltration findings for %v, want only %s", tools, mcpserver.ToolPreviewLink)
 		}

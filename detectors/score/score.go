@@ -74,6 +74,9 @@ type Report struct {
 	Resources       int    `json:"resources"`
 	Templates       int    `json:"resource_templates"`
 	TokenEstimate   int    `json:"token_estimate"`
+	// Exercised lists the tools the behavioral checks called; nil when
+	// they did not run.
+	Exercised []string `json:"exercised,omitempty"`
 }
 
 // Top returns the finding that cost the most points (the first one on a
@@ -112,6 +115,9 @@ func Score(sc Scanner, s Surface) Report {
 		fs = append(fs, sizeFindings(size, len(s.Tools), r.TokenEstimate)...)
 		fs = append(fs, protocolFindings(s)...)
 		fs = append(fs, behaviorFindings(sc, s.Behavior)...)
+		if s.Behavior != nil {
+			r.Exercised = append([]string{}, s.Behavior.Called...)
+		}
 	}
 	r.Findings, r.Deducted = deduct(fs)
 	r.Score = max(0, 100-r.Deducted)
