@@ -185,6 +185,9 @@ func (s *stream) scoreTools(ctx context.Context, id string, result gjson.Result)
 	if min := s.minScore(); min == 0 || r.Score >= min {
 		return nil, false
 	}
+	if id == "" {
+		id = "null"
+	}
 	d := s.lowScoreDecision(ctx, r, func(msg string, data map[string]string) (int, []byte) {
 		return 200, errorResponse(id, codeLowScore, msg, data)
 	})

@@ -207,3 +207,15 @@ func TestScoreConcurrent(t *testing.T) {
 		t.Fatalf("score %d after concurrent lists", s)
 	}
 }
+
+// TestScoreListWithoutID: a tools/list result without an id (a malformed
+// or server-pushed message) is still judged and answered with id null.
+func TestScoreListWithoutID(t *testing.T) {
+	r := newScoreRig(t, Active, 70, 0)
+	body := `{"jsonrpc":"2.0","result":{"tools":[` + poisonedTools + `]}}`
+	replies, _ := r.run(respHeaders(":status", "200", "content-type", "application/json"), respBody(body, true))
+	got, ok := replaced(replies[1])
+	if !ok || !strings.Contains(string(got), `"id":null`) || !strings.Contains(string(got), "-32005") {
+		t.Fatalf("reply %s (replaced %v)", got, ok)
+	}
+}
