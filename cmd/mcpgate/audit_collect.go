@@ -79,7 +79,10 @@ func connect(ctx context.Context, url, kind string, deadline time.Time, say prog
 	case transportSSE:
 		t = &mcp.SSEClientTransport{Endpoint: url, HTTPClient: hc}
 	default:
-		t = &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc, DisableStandaloneSSE: true}
+		// The standalone GET stream stays on: servers send their own
+		// requests there (roots/list), and a tool waiting on an
+		// unanswered one would stall --behavioral until its timeout.
+		t = &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc}
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-audit", Version: "0.1.0"}, nil)
 	cs, err := client.Connect(ctx, t, nil)
