@@ -94,9 +94,10 @@ func sarifLevel(s detectors.Severity) string {
 }
 
 func sarifOf(res auditResult) sarifLog {
-	rules := make([]sarifRule, len(score.Checks))
+	checks := score.Checks()
+	rules := make([]sarifRule, len(checks))
 	index := map[string]int{}
-	for i, c := range score.Checks {
+	for i, c := range checks {
 		index[c.ID] = i
 		rules[i] = sarifRule{ID: c.ID, ShortDescription: sarifText{c.Title}, Help: sarifText{"How to fix: " + c.Fix},
 			DefaultConfiguration: sarifConfig{sarifLevel(c.Severity)},

@@ -1,6 +1,10 @@
 package score
 
-import "github.com/mcpgate/mcpgate/detectors"
+import (
+	"slices"
+
+	"github.com/mcpgate/mcpgate/detectors"
+)
 
 // Check ids, as reported in Finding.Check.
 const (
@@ -39,9 +43,9 @@ type Check struct {
 // poisoned tool or the lethal trifecta.
 const maxDScore = 69
 
-// Checks is the scoring table, in report order. It is the only place
+// checkTable is the scoring table, in report order. It is the only place
 // weights live; README.md documents it and a test keeps the two in step.
-var Checks = []Check{
+var checkTable = []Check{
 	{CheckHandshake, "MCP07:2025", detectors.High, 0, 0, 0,
 		"the server could not be connected to and initialized",
 		"check the URL, the transport (--transport sse for legacy servers) and that the server answers initialize"},
@@ -89,10 +93,13 @@ var Checks = []Check{
 		"add annotations: readOnlyHint, destructiveHint, idempotentHint, openWorldHint"},
 }
 
+// Checks returns the scoring table, in report order.
+func Checks() []Check { return slices.Clone(checkTable) }
+
 // checkByID returns the table entry for id; ids are constants, so a miss
 // is a programming error.
 func checkByID(id string) Check {
-	for _, c := range Checks {
+	for _, c := range checkTable {
 		if c.ID == id {
 			return c
 		}

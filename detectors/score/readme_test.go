@@ -16,7 +16,7 @@ func TestREADMEWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range score.Checks {
+	for _, c := range score.Checks() {
 		cp := "none"
 		if c.MaxScore < 100 {
 			cp = fmt.Sprint(c.MaxScore)

@@ -152,7 +152,7 @@ func newFinding(check, tool, why, evidence string) Finding {
 // maximum: later findings of a check past it cost nothing.
 func deduct(fs []Finding) ([]Finding, int) {
 	order := map[string]int{}
-	for i, c := range Checks {
+	for i, c := range checkTable {
 		order[c.ID] = i
 	}
 	sort.SliceStable(fs, func(i, j int) bool {

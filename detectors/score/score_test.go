@@ -137,7 +137,7 @@ func TestChecks(t *testing.T) {
 	for _, c := range cases {
 		covered[c.check] = true
 	}
-	for _, c := range score.Checks {
+	for _, c := range score.Checks() {
 		if !covered[c.ID] {
 			t.Errorf("check %s has no case", c.ID)
 		}
@@ -185,7 +185,7 @@ func TestCaps(t *testing.T) {
 	for _, c := range cases {
 		capped[c.check] = true
 	}
-	for _, c := range score.Checks {
+	for _, c := range score.Checks() {
 		if c.MaxScore < 100 && !capped[c.ID] {
 			t.Errorf("capping check %s has no case", c.ID)
 		}
