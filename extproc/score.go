@@ -25,7 +25,7 @@ const codeLowScore = -32005
 // requests the gateway does not make). Scores are per process: a replica
 // knows a backend's score once it has seen one of its tool lists.
 type scoreBoard struct {
-	scanner *detectors.Scanner
+	scanner score.Scanner
 
 	mu       sync.Mutex
 	backends map[string]*backendScore
@@ -38,12 +38,16 @@ type backendScore struct {
 	report *score.Report
 }
 
-func newScoreBoard(p Policy) (*scoreBoard, error) {
-	// The score's own scanner: scoring stays on when content withholding
-	// is off, and honours the rules the operator disabled.
-	sc, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
-	if err != nil {
-		return nil, fmt.Errorf("score: %w", err)
+// newScoreBoard scores with the gateway's scanner, or, when content
+// scanning is off, one of its own: the score stays on, honouring the
+// rules the operator disabled.
+func newScoreBoard(p Policy, sc contentScanner) (*scoreBoard, error) {
+	if sc == nil {
+		own, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
+		if err != nil {
+			return nil, fmt.Errorf("score: %w", err)
+		}
+		sc = own
 	}
 	return &scoreBoard{scanner: sc, backends: map[string]*backendScore{}}, nil
 }

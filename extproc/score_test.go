@@ -219,3 +219,20 @@ func TestScoreListWithoutID(t *testing.T) {
 		t.Fatalf("reply %s (replaced %v)", got, ok)
 	}
 }
+
+// TestScoreWithDetectorsOff: the score needs the detectors even when the
+// policy turns content withholding off.
+func TestScoreWithDetectorsOff(t *testing.T) {
+	p := testPolicy(Active)
+	p.Detectors.Disabled = true
+	p.MinScore = 70
+	srv, err := NewServer(context.Background(), *p, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &scoreRig{t: t, srv: srv}
+	r.list(poisonedTools)
+	if s := srv.Scores()[DefaultBackend]; s.Score != 69 {
+		t.Fatalf("score %d, want 69 (poisoning found without content scanning)", s.Score)
+	}
+}

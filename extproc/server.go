@@ -43,7 +43,7 @@ func NewServer(ctx context.Context, p Policy, log *slog.Logger) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	scores, err := newScoreBoard(p)
+	scores, err := newScoreBoard(p, sc)
 	if err != nil {
 		pins.Close()
 		return nil, fmt.Errorf("policy: %w", err)
