@@ -32,6 +32,18 @@ redis:
 	  (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) || \
 	  echo "could not install redis-server (need root); its tests skip outside CI"; }
 
+# `mcpgate audit` is tested against a server nobody here wrote: the npm
+# reference server, pinned, in the git-ignored .cache/npm (Node 20 runs it).
+SERVER_EVERYTHING_VERSION ?= 2026.8.31
+.PHONY: server-everything
+server-everything:
+	@test -f $(CURDIR)/.cache/npm/node_modules/@modelcontextprotocol/server-everything/package.json && \
+	  grep -q '"version": "$(SERVER_EVERYTHING_VERSION)"' $(CURDIR)/.cache/npm/node_modules/@modelcontextprotocol/server-everything/package.json || { \
+	  command -v npm >/dev/null || { echo "npm not on PATH: the server-everything audit test fails in CI, skips locally"; exit 0; }; \
+	  echo "installing @modelcontextprotocol/server-everything@$(SERVER_EVERYTHING_VERSION) into .cache/npm/"; \
+	  npm install --prefix $(CURDIR)/.cache/npm --no-audit --no-fund --silent \
+	    @modelcontextprotocol/server-everything@$(SERVER_EVERYTHING_VERSION); }
+
 run: build envoy
 	ENVOY=$(ENVOY) BIN=$(BIN) ./examples/demo.sh
 
@@ -40,7 +52,7 @@ vet:
 
 # End-to-end tests need Envoy; they fail (not skip) without it unless
 # MCPGATE_SKIP_ENVOY=1 is set.
-test: envoy redis vet
+test: envoy redis server-everything vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 bench:

@@ -71,8 +71,12 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	}
 	switch method {
 	case "tools/list":
+		if out, refused := s.scoreTools(ctx, id, result); refused {
+			return out, true
+		}
 		return s.filterTools(ctx, raw, id, result)
 	case "initialize":
+		s.scoreInit(ctx, result)
 		if out, changed, done := s.instructionsDrift(ctx, raw, id, result); done {
 			return out, changed
 		}

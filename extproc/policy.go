@@ -38,6 +38,9 @@ type Policy struct {
 	Backends     map[string]BackendPolicy `yaml:"backends"`
 	Detectors    DetectorPolicy           `yaml:"detectors"`
 	Pinning      PinningPolicy            `yaml:"pinning"`
+	// MinScore is the lowest MCP Score (0-100) a backend may have, for
+	// backends that set none; 0 turns the check off (see score.go).
+	MinScore int `yaml:"min_score"`
 }
 
 // PinningPolicy configures tool pinning (package pinning).
@@ -79,6 +82,9 @@ type BackendPolicy struct {
 	// Lockfile is a reviewed pin (mcpgate pin URL -o FILE); without one the
 	// first tools/list seen is pinned.
 	Lockfile string `yaml:"lockfile"`
+	// MinScore overrides the top-level min_score for this backend; 0
+	// means the top-level value.
+	MinScore int `yaml:"min_score"`
 }
 
 // DefaultPolicy is used when no --config is given: passive, no allowlist.
@@ -137,7 +143,13 @@ func (p Policy) Validate() error {
 			return fmt.Errorf("detectors.withhold_categories: unknown category %q (want one of %v)", c, detectors.Categories())
 		}
 	}
+	if p.MinScore < 0 || p.MinScore > 100 {
+		return fmt.Errorf("min_score %d: want 0-100", p.MinScore)
+	}
 	for name, b := range p.Backends {
+		if b.MinScore < 0 || b.MinScore > 100 {
+			return fmt.Errorf("backends.%s.min_score %d: want 0-100", name, b.MinScore)
+		}
 		for _, pat := range b.AllowedTools {
 			if _, err := path.Match(pat, ""); err != nil {
 				return fmt.Errorf("backends.%s.allowed_tools: pattern %q: %w", name, pat, err)

@@ -25,6 +25,7 @@ type Server struct {
 	policy  Policy
 	scanner contentScanner // nil: detectors off
 	pins    *pinGuard      // nil: pinning off
+	scores  *scoreBoard
 	log     *slog.Logger
 }
 
@@ -42,7 +43,12 @@ func NewServer(ctx context.Context, p Policy, log *slog.Logger) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	return &Server{policy: p, scanner: sc, pins: pins, log: log}, nil
+	scores, err := newScoreBoard(p, sc)
+	if err != nil {
+		pins.Close()
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return &Server{policy: p, scanner: sc, pins: pins, scores: scores, log: log}, nil
 }
 
 // Close releases the pin store.
@@ -54,6 +60,7 @@ func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := ps.Context()
 	st := newStream(streamID(), srv.log, &srv.policy, srv.scanner, backendOf(ctx))
 	st.pins = srv.pins
+	st.scores = srv.scores
 	for {
 		req, err := ps.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {

@@ -41,6 +41,7 @@ type stream struct {
 	policy  *Policy
 	scanner contentScanner // nil: detectors off
 	pins    *pinGuard      // nil: pinning off
+	scores  *scoreBoard    // nil: not scoring
 	backend string
 	rules   BackendPolicy
 	events  int // findings and decisions logged so far, for event ids
@@ -157,6 +158,9 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 		s.log = s.log.With("method", msgs[0].method)
 	}
 	if len(denied) == 0 {
+		if d, refused := s.refuseLowScore(ctx, msgs, batch); refused {
+			return d
+		}
 		return s.refuseDrifted(ctx, msgs, batch)
 	}
 	// A batch with one denied call is refused whole: forwarding the rest

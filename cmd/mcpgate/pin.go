@@ -184,10 +184,15 @@ func (p *pinner) compare(ctx context.Context, file string) (pinning.Lockfile, pi
 	if err != nil {
 		return pinning.Lockfile{}, pinning.Lockfile{}, nil, err
 	}
-	changes := pinning.Diff(lf.Set, live.Set)
-	changes = append(changes, diffEntries("prompt:", lf.Prompts, live.Prompts)...)
-	changes = append(changes, diffEntries("resource template:", lf.ResourceTemplates, live.ResourceTemplates)...)
-	return lf, live, changes, nil
+	return lf, live, diffLockfiles(lf, live), nil
+}
+
+// diffLockfiles compares what two lockfiles pin: tools and instructions,
+// prompts, resource templates.
+func diffLockfiles(old, cur pinning.Lockfile) []pinning.Change {
+	changes := pinning.Diff(old.Set, cur.Set)
+	changes = append(changes, diffEntries("prompt:", old.Prompts, cur.Prompts)...)
+	return append(changes, diffEntries("resource template:", old.ResourceTemplates, cur.ResourceTemplates)...)
 }
 
 // diffEntries compares optional prompt or resource-template pins, naming
@@ -385,6 +390,9 @@ type wireRecorder struct {
 	next     http.RoundTripper
 	deadline time.Time
 
+	// methods are the requests whose results are kept; nil: pinnedMethods.
+	methods map[string]bool
+
 	mu      sync.Mutex
 	pending map[jsonrpc.ID]bool
 	results []json.RawMessage
@@ -404,7 +412,7 @@ func (w *wireRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		if msg, err := jsonrpc.DecodeMessage(body); err == nil {
-			if r, ok := msg.(*jsonrpc.Request); ok && pinnedMethods[r.Method] && r.ID.IsValid() {
+			if r, ok := msg.(*jsonrpc.Request); ok && w.keeps(r.Method) && r.ID.IsValid() {
 				w.mu.Lock()
 				w.pending[r.ID] = true
 				w.mu.Unlock()
@@ -418,9 +426,17 @@ func (w *wireRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel()
 		return nil, err
 	}
+	// The legacy SSE transport answers on its GET stream.
 	resp.Body = &teeBody{ReadCloser: resp.Body, w: w, cancel: cancel,
-		sse: isSSE(resp.Header.Get("Content-Type")), done: req.Method != http.MethodPost}
+		sse: isSSE(resp.Header.Get("Content-Type")), done: req.Method != http.MethodPost && req.Method != http.MethodGet}
 	return resp, nil
+}
+
+func (w *wireRecorder) keeps(method string) bool {
+	if w.methods == nil {
+		return pinnedMethods[method]
+	}
+	return w.methods[method]
 }
 
 // record keeps the result if data is the response to a list request.

@@ -38,7 +38,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	kind := fs.String("kind", "demo", "which server: demo, or benign, poisoned, leaky (for mcpgate audit)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	handler, err := handlerOf(*kind)
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -48,7 +53,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           mcpserver.NewBackend().Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -76,4 +81,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// handlerOf returns the server to run: the demo backend, or one of the
+// servers graded in the README's MCP Score table.
+func handlerOf(kind string) (http.Handler, error) {
+	switch kind {
+	case "demo":
+		return mcpserver.NewBackend().Handler(), nil
+	case "benign":
+		return mcpserver.Handler(mcpserver.NewBenignServer()), nil
+	case "poisoned":
+		return mcpserver.Handler(mcpserver.NewPoisonedServer()), nil
+	case "leaky":
+		return mcpserver.Handler(mcpserver.NewLeakyServer(&http.Client{Timeout: 5 * time.Second})), nil
+	}
+	return nil, fmt.Errorf("-kind %q: want demo, benign, poisoned or leaky", kind)
 }
