@@ -248,10 +248,3 @@ func TestFailureBehaviourEndToEnd(t *testing.T) {
 		}
 	})
 }
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}

@@ -232,3 +232,41 @@ func writeFile(t *testing.T, name, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestFilterEnabledPerRoute checks the Envoy behaviour that
+// envoy/istio/envoyfilter.yaml relies on: an ext_proc filter that is
+// disabled by default runs only on routes whose typed_per_filter_config
+// carries an ExtProcPerRoute, so non-MCP routes never reach mcpgate.
+func TestFilterEnabledPerRoute(t *testing.T) {
+	envoyBinary(t)
+	backend := mcpserver.NewBackend()
+	srv := httptest.NewServer(backend.Handler())
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	backendPort, _ := strconv.Atoi(u.Port())
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	writeFile(t, policy, "mode: active\npinning: {disabled: true}\nbackends:\n  default: {allowed_tools: [echo]}\n  strict: {allowed_tools: [echo]}\n  observe: {allowed_tools: [echo]}\n")
+	port, _, _ := startMcpgate(t, "--config", policy)
+	gw := startEnvoyEdited(t, backendPort, port, map[string]string{
+		"          - name: envoy.filters.http.ext_proc\n": "          - name: envoy.filters.http.ext_proc\n            disabled: true\n",
+	})
+	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_files","arguments":{"path":"/x"}}}`
+	for _, tt := range []struct {
+		prefix  string
+		checked bool
+	}{{"/strict", true}, {"/observe", true}, {"", false}} {
+		before := backend.Calls("delete_files")
+		body := postRaw(t, gw+tt.prefix+mcpserver.PathStateless, call, http.StatusOK)
+		reached := backend.Calls("delete_files") - before
+		if checked := strings.Contains(body, "not allowed by policy"); checked != tt.checked || reached != map[bool]int{true: 0, false: 1}[tt.checked] {
+			t.Errorf("route %q: checked %v (want %v), backend reached %d: %s", tt.prefix+"/", checked, tt.checked, reached, truncate(body, 100))
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
