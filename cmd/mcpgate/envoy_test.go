@@ -114,6 +114,13 @@ func startEnvoyEdited(t *testing.T, backendPort, mcpgatePort int, edits map[stri
 			t.Fatal(err)
 		}
 	}
+	return runEnvoy(t, cfg, listen, admin)
+}
+
+// runEnvoy starts Envoy on a config whose listener and admin ports are
+// listen and admin, and returns the listener URL once Envoy is ready.
+func runEnvoy(t *testing.T, cfg string, listen, admin int) string {
+	t.Helper()
 	var out syncBuffer
 	level := os.Getenv("MCPGATE_ENVOY_LOG_LEVEL") // e.g. debug, when a test fails inside Envoy
 	if level == "" {

@@ -94,20 +94,6 @@ func (p *mcpgateProcess) signal(sig syscall.Signal) {
 	}
 }
 
-// outcome is what an agent sees for one request: the status and body, or
-// the transport error.
-func outcome(resp *http.Response, err error) string {
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Sprintf("%d, body cut: %v", resp.StatusCode, err)
-	}
-	return fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(b)))
-}
-
 // TestFailureBehaviourEndToEnd kills and freezes a real mcpgate process
 // behind real Envoy and records what an agent sees on the fail-closed
 // route "/" (failure_mode_allow: false) and the fail-open route /observe/
