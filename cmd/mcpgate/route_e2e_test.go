@@ -204,6 +204,22 @@ func TestPerRouteEndToEnd(t *testing.T) {
 			t.Errorf("tools/list after the edit = %v, want [add echo]", got)
 		}
 	})
+	t.Run("rotated backend credential applies without restart", func(t *testing.T) {
+		n := strings.Count(logs.String(), `"msg":"policy reloaded"`)
+		writeFile(t, cred, "backend-secret-2\n")
+		for deadline := time.Now().Add(10 * time.Second); strings.Count(logs.String(), `"msg":"policy reloaded"`) == n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no reload after the credential file changed")
+			}
+		}
+		from := len(creds.all())
+		strictTools(t)
+		for _, h := range creds.all()[from:] {
+			if h != "Bearer backend-secret-2" {
+				t.Errorf("backend got %q after the rotation, want the new credential", h)
+			}
+		}
+	})
 	t.Run("invalid edit keeps the last good policy", func(t *testing.T) {
 		reload(t, routePolicyYAML("[echo, add]", cred)+"mode_typo: active\n", `"msg":"policy reload rejected; keeping the last good policy"`)
 		assertLog(t, logs, `field mode_typo not found`)
