@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 )
 
 // AuthPolicy lists the bearer tokens agents present to the gateway. Only
@@ -181,6 +182,23 @@ func (s *stream) authenticate(ctx context.Context, hm *corev3.HeaderMap) Decisio
 		d.SetHeaders = []hdr{{name, value}}
 	}
 	return d
+}
+
+// requireHeaders refuses a stream of a backend with auth whose first
+// message is not the request headers: Envoy was configured to skip them
+// (request_header_mode SKIP), so no token could be checked.
+func (s *stream) requireHeaders(ctx context.Context, req *extprocv3.ProcessingRequest) (Decision, bool) {
+	if s.rules.Auth == nil || s.headers {
+		return Decision{}, false
+	}
+	if _, ok := req.Request.(*extprocv3.ProcessingRequest_RequestHeaders); ok {
+		s.headers = true
+		return Decision{}, false
+	}
+	msg := "mcpgate: this MCP server requires auth, but Envoy did not send the request headers (request_header_mode must be SEND)"
+	return s.enforceAlways(ctx, Decision{Reject: &Reject{
+		Status: 500, Body: errorResponse("null", codeInternalError, msg, nil), Details: "mcpgate_auth_unchecked",
+	}}, "auth_unchecked"), true
 }
 
 // match finds the agent whose digest equals the token's, comparing with

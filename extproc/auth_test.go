@@ -155,3 +155,18 @@ func TestAuthPolicyErrors(t *testing.T) {
 		t.Errorf("unset credential variable: %v", err)
 	}
 }
+
+// TestAuthNeedsRequestHeaders: with request headers skipped by Envoy, a
+// route with auth is refused rather than served unchecked.
+func TestAuthNeedsRequestHeaders(t *testing.T) {
+	p := authPolicy(t, Active)
+	replies, logs := driveBackend(t, p, "files", reqBody(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	ir := replies[0].GetImmediateResponse()
+	if ir == nil || ir.Status.Code != 500 || !strings.Contains(string(ir.Body), "request_header_mode must be SEND") || !strings.Contains(logs, "auth_unchecked") {
+		t.Errorf("body without headers on an auth route: %v\n%s", ir, logs)
+	}
+	// Without auth on the route, skipping headers stays allowed.
+	if replies, _ := driveBackend(t, p, "default", reqBody(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)); replies[0].GetImmediateResponse() != nil {
+		t.Error("a route without auth refused a stream without request headers")
+	}
+}

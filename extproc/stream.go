@@ -44,6 +44,7 @@ type stream struct {
 	backend string
 	rules   BackendPolicy
 	unknown bool // the route names a backend the policy lacks: refuse
+	headers bool // the request headers were seen (and auth checked on them)
 	events  int  // findings and decisions logged so far, for event ids
 
 	session string
@@ -80,6 +81,9 @@ func newStream(id string, log *slog.Logger, p *Policy, sc contentScanner, backen
 func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
 	if s.unknown {
 		return s.refuseUnknownBackend(ctx).toProcessingResponse(phaseRequestHeaders), nil
+	}
+	if d, refused := s.requireHeaders(ctx, req); refused {
+		return d.toProcessingResponse(phaseRequestHeaders), nil
 	}
 	switch r := req.Request.(type) {
 	case *extprocv3.ProcessingRequest_RequestHeaders:
