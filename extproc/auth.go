@@ -119,6 +119,15 @@ func (p Policy) loadCredentials() (Policy, error) {
 	return p, nil
 }
 
+// String names the credential's source, never its value, so printing a
+// policy cannot leak it.
+func (c Credential) String() string {
+	if c.Env != "" {
+		return "credential from env " + c.Env
+	}
+	return "credential from file " + c.File
+}
+
 func (c Credential) read() (string, error) {
 	if c.Env != "" {
 		v, ok := os.LookupEnv(c.Env)

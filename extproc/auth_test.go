@@ -3,6 +3,7 @@ package extproc
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,15 @@ func TestAuthNeedsRequestHeaders(t *testing.T) {
 	// Without auth on the route, skipping headers stays allowed.
 	if replies, _ := driveBackend(t, p, "default", reqBody(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)); replies[0].GetImmediateResponse() != nil {
 		t.Error("a route without auth refused a stream without request headers")
+	}
+}
+
+func TestCredentialNeverPrinted(t *testing.T) {
+	p := authPolicy(t, Active)
+	c := *p.Backends["files"].Auth.BackendCredential
+	for _, format := range []string{"%v", "%+v", "%s"} {
+		if got := fmt.Sprintf(format, c); strings.Contains(got, "backend-secret") {
+			t.Errorf("%s prints the credential: %s", format, got)
+		}
 	}
 }

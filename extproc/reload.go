@@ -40,6 +40,8 @@ func (srv *Server) Policy() Policy { return srv.cur.Load().policy }
 // be read, or p changes what only a restart can (the pin store, the gRPC
 // message limit), Reload returns an error and the last good policy stays.
 func (srv *Server) Reload(p Policy) error {
+	srv.reloading.Lock() // the pin config and the snapshot change together
+	defer srv.reloading.Unlock()
 	if err := needsRestart(srv.cur.Load().policy, p, srv.bodyLimit); err != nil {
 		return err
 	}

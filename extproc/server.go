@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -28,6 +29,7 @@ type Server struct {
 	log  *slog.Logger
 	// bodyLimit is the largest body the gRPC server was sized for.
 	bodyLimit int
+	reloading sync.Mutex
 }
 
 // NewServer returns a processor applying p, or an error if p is invalid
