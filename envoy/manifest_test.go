@@ -16,6 +16,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -236,7 +237,8 @@ func TestManifestsAgree(t *testing.T) {
 					} `json:"ports"`
 					ReadinessProbe, LivenessProbe struct {
 						GRPC *struct {
-							Port int `json:"port"`
+							Port    int    `json:"port"`
+							Service string `json:"service"`
 						} `json:"grpc"`
 					}
 					VolumeMounts []struct {
@@ -299,7 +301,11 @@ func TestManifestsAgree(t *testing.T) {
 		t.Errorf("container args %v do not listen on port %d", c.Args, port)
 	}
 	if c.ReadinessProbe.GRPC == nil || c.LivenessProbe.GRPC == nil || c.ReadinessProbe.GRPC.Port != port || c.LivenessProbe.GRPC.Port != port {
-		t.Errorf("readiness and liveness must be gRPC health probes on port %d", port)
+		t.Fatalf("readiness and liveness must be gRPC health probes on port %d", port)
+	}
+	// mcpgate serve reports health for "" and for the ext_proc service.
+	if svc := c.ReadinessProbe.GRPC.Service; svc != "" && svc != extprocv3.ExternalProcessor_ServiceDesc.ServiceName {
+		t.Errorf("readiness probe asks for service %q, which mcpgate does not report", svc)
 	}
 	// --config names a file of the mounted ConfigMap.
 	var configPath string
