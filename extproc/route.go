@@ -22,9 +22,11 @@ const (
 	FailClosed FailureMode = "closed"
 )
 
+// validate accepts "" as open, so a Policy built in code without
+// DefaultPolicy keeps the old fail-open behaviour.
 func (f FailureMode) validate() error {
 	switch f {
-	case FailOpen, FailClosed:
+	case "", FailOpen, FailClosed:
 		return nil
 	}
 	return fmt.Errorf("%q: want open or closed", f)
@@ -104,10 +106,8 @@ func (b BackendPolicy) validate(auth AuthPolicy) error {
 	if w := b.WithholdSeverity; w != 0 && (w < detectors.Low || w > detectors.High) {
 		return fmt.Errorf("withhold_severity %d: want low, medium or high", int(w))
 	}
-	if b.FailureMode != "" {
-		if err := b.FailureMode.validate(); err != nil {
-			return fmt.Errorf("failure_mode: %w", err)
-		}
+	if err := b.FailureMode.validate(); err != nil {
+		return fmt.Errorf("failure_mode: %w", err)
 	}
 	if b.Auth != nil {
 		if err := b.Auth.validate(auth); err != nil {
