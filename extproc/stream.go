@@ -38,14 +38,17 @@ type call struct {
 type stream struct {
 	id      string
 	log     *slog.Logger
-	policy  *Policy
+	policy  *Policy        // &resolved
 	scanner contentScanner // nil: detectors off
 	pins    *pinGuard      // nil: pinning off
 	backend string
 	rules   BackendPolicy
 	unknown bool // the route names a backend the policy lacks: refuse
 	headers bool // the request headers were seen (and auth checked on them)
-	events  int  // findings and decisions logged so far, for event ids
+	// resolved is the backend's effective policy, kept in the stream so
+	// resolving costs no allocation of its own.
+	resolved Policy
+	events   int // findings and decisions logged so far, for event ids
 
 	session string
 	calls   map[string]call // by raw JSON id; notifications are not kept
@@ -65,16 +68,18 @@ func newStream(id string, log *slog.Logger, p *Policy, sc contentScanner, backen
 	if !ok {
 		eff = *p // for the log line's mode; the stream only refuses
 	}
-	return &stream{
-		id:      id,
-		log:     log.With("stream", id, "backend", backend),
-		policy:  &eff,
-		scanner: sc,
-		backend: backend,
-		rules:   rules,
-		unknown: !ok,
-		calls:   map[string]call{},
+	s := &stream{
+		id:       id,
+		log:      log.With("stream", id, "backend", backend),
+		scanner:  sc,
+		backend:  backend,
+		rules:    rules,
+		unknown:  !ok,
+		resolved: eff,
+		calls:    map[string]call{},
 	}
+	s.policy = &s.resolved
+	return s
 }
 
 // handle runs one step of the state machine and returns Envoy's reply.
