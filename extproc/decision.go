@@ -29,6 +29,7 @@ type Decision struct {
 	// or not the body is replaced; Envoy refuses a mismatched length (notes §2).
 	ContentLength bool
 	RemoveHeaders []string
+	SetHeaders    []hdr
 	// Reject answers the client directly; the request never reaches the
 	// backend (request phase) or the response is dropped (headers phase).
 	Reject *Reject
@@ -39,19 +40,25 @@ type Decision struct {
 // Reject is a local reply.
 type Reject struct {
 	Status  int
+	Headers []hdr  // besides content-type
 	Body    []byte // JSON-RPC error (or batch of them)
 	Details string // shows in Envoy's access log
 }
 
+// hdr is a header to set.
+type hdr struct{ key, value string }
+
 // toProcessingResponse translates a decision for the phase it answers.
 func (d Decision) toProcessingResponse(phase phase) *extprocv3.ProcessingResponse {
 	if d.Reject != nil {
+		set := []*corev3.HeaderValueOption{header("content-type", "application/json")}
+		for _, h := range d.Reject.Headers {
+			set = append(set, header(h.key, h.value))
+		}
 		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{
 			ImmediateResponse: &extprocv3.ImmediateResponse{
-				Status: &typev3.HttpStatus{Code: typev3.StatusCode(d.Reject.Status)},
-				Headers: &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
-					header("content-type", "application/json"),
-				}},
+				Status:  &typev3.HttpStatus{Code: typev3.StatusCode(d.Reject.Status)},
+				Headers: &extprocv3.HeaderMutation{SetHeaders: set},
 				Body:    d.Reject.Body,
 				Details: d.Reject.Details,
 			},
@@ -61,10 +68,13 @@ func (d Decision) toProcessingResponse(phase phase) *extprocv3.ProcessingRespons
 	if d.Replace {
 		common.BodyMutation = &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_Body{Body: nonNil(d.Body)}}
 	}
-	if d.ContentLength || len(d.RemoveHeaders) > 0 {
+	if d.ContentLength || len(d.RemoveHeaders) > 0 || len(d.SetHeaders) > 0 {
 		hm := &extprocv3.HeaderMutation{RemoveHeaders: d.RemoveHeaders}
 		if d.ContentLength {
 			hm.SetHeaders = append(hm.SetHeaders, header("content-length", strconv.Itoa(len(d.Body))))
+		}
+		for _, h := range d.SetHeaders {
+			hm.SetHeaders = append(hm.SetHeaders, header(h.key, h.value))
 		}
 		common.HeaderMutation = hm
 	}

@@ -78,14 +78,33 @@ func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id stri
 		}
 	}
 	if err != nil {
-		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
-		return nil
+		return s.pinFailure(ctx, eventID, err, tools)
 	}
 	if len(changes) > 0 {
 		s.logEvent(ctx, "observe", eventID, "pin_changes", slog.String("policy", "tool_pinning"),
 			slog.Bool("complete_list", complete), slog.Any("changes", changes))
 	}
 	return drifted
+}
+
+// pinFailure applies the failure mode when the pins cannot be checked:
+// open passes the list (the allowlist and detectors still apply), closed
+// treats every entry as drifted, so active mode hides them all.
+func (s *stream) pinFailure(ctx context.Context, eventID string, err error, entries []gjson.Result) map[string]bool {
+	if s.policy.FailureMode != FailClosed {
+		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
+		return nil
+	}
+	action := "withhold"
+	if s.policy.Mode != Active {
+		action = "would_withhold"
+	}
+	s.logEvent(ctx, action, eventID, "pin_error", slog.String("error", err.Error()), slog.String("failure_mode", string(FailClosed)))
+	all := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		all[e.Get("name").String()] = true
+	}
+	return all
 }
 
 // describeChanges is a one-line summary for a client-facing error.
@@ -111,7 +130,7 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
 		return raw, false, false
 	}
-	if len(changes) == 0 || pinning.MaxSeverity(changes) < s.pins.threshold {
+	if len(changes) == 0 || pinning.MaxSeverity(changes) < s.pins.cfg.Load().threshold {
 		return raw, false, false
 	}
 	notice := fmt.Sprintf("mcpgate withheld this server's instructions: they changed since they were pinned "+

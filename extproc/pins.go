@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mcpgate/mcpgate/detectors"
 	"github.com/mcpgate/mcpgate/pinning"
@@ -39,9 +40,8 @@ var (
 // (trust on first use) in a store shared by every replica. It remembers
 // which tools drifted so that calls to them can be refused.
 type pinGuard struct {
-	store     pinning.Store
-	lockfiles map[string]pinning.Lockfile // by backend
-	threshold detectors.Severity
+	store pinning.Store
+	cfg   atomic.Pointer[pinConfig] // swapped by a policy reload
 
 	mu       sync.Mutex
 	drifted  map[string]map[string][]pinning.Change // backend + list → name → changes at or above threshold
@@ -50,17 +50,14 @@ type pinGuard struct {
 	pages    map[string][][]byte                    // backend + session → pages gathered so far
 }
 
-func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
-	if p.Pinning.Disabled {
-		return nil, nil
-	}
-	g := &pinGuard{
-		lockfiles: map[string]pinning.Lockfile{},
-		threshold: p.Pinning.DriftSeverity,
-		drifted:   map[string]map[string][]pinning.Change{},
-		sessions:  map[string]pinning.Set{},
-		pages:     map[string][][]byte{},
-	}
+// pinConfig is the part of the pin guard that a policy reload replaces.
+type pinConfig struct {
+	lockfiles map[string]pinning.Lockfile // by backend
+	threshold detectors.Severity
+}
+
+func loadPinConfig(p Policy) (*pinConfig, error) {
+	c := &pinConfig{lockfiles: map[string]pinning.Lockfile{}, threshold: p.Pinning.DriftSeverity}
 	for name, b := range p.Backends {
 		if b.Lockfile == "" {
 			continue
@@ -69,8 +66,25 @@ func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
 		if err != nil {
 			return nil, fmt.Errorf("backends.%s.lockfile: %w", name, err)
 		}
-		g.lockfiles[name] = lf
+		c.lockfiles[name] = lf
 	}
+	return c, nil
+}
+
+func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
+	if p.Pinning.Disabled {
+		return nil, nil
+	}
+	g := &pinGuard{
+		drifted:  map[string]map[string][]pinning.Change{},
+		sessions: map[string]pinning.Set{},
+		pages:    map[string][][]byte{},
+	}
+	cfg, err := loadPinConfig(p)
+	if err != nil {
+		return nil, err
+	}
+	g.cfg.Store(cfg)
 	url := p.Pinning.Store
 	if url == "" {
 		dir, err := defaultPinDir()
@@ -146,7 +160,7 @@ func (g *pinGuard) check(ctx context.Context, list pinnedList, backend, session 
 	drifted := map[string]bool{}
 	byName := map[string][]pinning.Change{}
 	for _, c := range changes {
-		if c.Severity >= g.threshold && c.Kind != pinning.ToolRemoved {
+		if c.Severity >= g.cfg.Load().threshold && c.Kind != pinning.ToolRemoved {
 			drifted[c.Tool] = true
 			byName[c.Tool] = append(byName[c.Tool], c)
 		}
@@ -225,7 +239,7 @@ func (g *pinGuard) driftedEntry(list pinnedList, backend, name string) []pinning
 // instructions steer the model as much as a new tool description does.
 func (g *pinGuard) checkInstructions(ctx context.Context, backend, instructions string) ([]pinning.Change, error) {
 	cur := pinning.Set{Instructions: &instructions}
-	baseline := g.lockfiles[backend].Set
+	baseline := g.cfg.Load().lockfiles[backend].Set
 	if baseline.Instructions == nil {
 		var err error
 		baseline, _, err = g.store.Pin(ctx, "instructions:"+backend, cur)
@@ -277,7 +291,7 @@ func (g *pinGuard) gatherPage(list pinnedList, backend, session string, items []
 
 // lockfilePins returns the backend's reviewed pin for a list, if any.
 func (g *pinGuard) lockfilePins(backend string, list pinnedList) (pinning.Set, bool) {
-	lf, ok := g.lockfiles[backend]
+	lf, ok := g.cfg.Load().lockfiles[backend]
 	if !ok {
 		return pinning.Set{}, false
 	}

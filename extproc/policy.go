@@ -41,6 +41,11 @@ type Policy struct {
 	// MinScore is the lowest MCP Score (0-100) a backend may have, for
 	// backends that set none; 0 turns the check off (see score.go).
 	MinScore int `yaml:"min_score"`
+	// FailureMode is what mcpgate does when a check it needs cannot run
+	// (the pin store is unreachable): open passes, closed withholds.
+	FailureMode FailureMode `yaml:"failure_mode"`
+	// Auth holds the agents' bearer tokens; backends opt in with auth.
+	Auth AuthPolicy `yaml:"auth"`
 }
 
 // PinningPolicy configures tool pinning (package pinning).
@@ -75,7 +80,8 @@ type DetectorPolicy struct {
 }
 
 // BackendPolicy is the policy for one MCP backend. Envoy names the backend of
-// a route with the x-mcpgate-backend gRPC initial metadata header.
+// a route with the x-mcpgate-backend gRPC initial metadata header. The
+// zero value of an override inherits the top-level setting (see resolve).
 type BackendPolicy struct {
 	// AllowedTools lists tool names or path.Match globs. Empty allows all.
 	AllowedTools []string `yaml:"allowed_tools"`
@@ -85,6 +91,16 @@ type BackendPolicy struct {
 	// MinScore overrides the top-level min_score for this backend; 0
 	// means the top-level value.
 	MinScore int `yaml:"min_score"`
+	// Mode, MaxBodyBytes, WithholdSeverity and FailureMode override the
+	// top-level mode, max_body_bytes, detectors.withhold_severity and
+	// failure_mode for this backend's routes.
+	Mode             Mode               `yaml:"mode"`
+	MaxBodyBytes     int                `yaml:"max_body_bytes"`
+	WithholdSeverity detectors.Severity `yaml:"withhold_severity"`
+	FailureMode      FailureMode        `yaml:"failure_mode"`
+	// Auth, if set, requires an agent bearer token for this backend and
+	// names the credential mcpgate sends the backend instead.
+	Auth *RouteAuth `yaml:"auth"`
 }
 
 // DefaultPolicy is used when no --config is given: passive, no allowlist.
@@ -93,7 +109,8 @@ func DefaultPolicy() Policy {
 		Detectors: DetectorPolicy{WithholdSeverity: detectors.Medium, WithholdCategories: []detectors.Category{
 			detectors.Injection, detectors.Exfiltration, detectors.Secret, detectors.Obfuscation, detectors.Poisoning,
 		}},
-		Pinning: PinningPolicy{DriftSeverity: detectors.Medium}}
+		Pinning:     PinningPolicy{DriftSeverity: detectors.Medium},
+		FailureMode: FailOpen}
 }
 
 // LoadPolicy reads and validates a YAML policy file. Unknown keys are errors,
@@ -146,25 +163,18 @@ func (p Policy) Validate() error {
 	if p.MinScore < 0 || p.MinScore > 100 {
 		return fmt.Errorf("min_score %d: want 0-100", p.MinScore)
 	}
+	if err := p.FailureMode.validate(); err != nil {
+		return fmt.Errorf("failure_mode: %w", err)
+	}
+	if err := p.Auth.validate(); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
 	for name, b := range p.Backends {
-		if b.MinScore < 0 || b.MinScore > 100 {
-			return fmt.Errorf("backends.%s.min_score %d: want 0-100", name, b.MinScore)
-		}
-		for _, pat := range b.AllowedTools {
-			if _, err := path.Match(pat, ""); err != nil {
-				return fmt.Errorf("backends.%s.allowed_tools: pattern %q: %w", name, pat, err)
-			}
+		if err := b.validate(p.Auth); err != nil {
+			return fmt.Errorf("backends.%s.%w", name, err)
 		}
 	}
 	return nil
-}
-
-// backend returns the policy for a backend name, falling back to "default".
-func (p Policy) backend(name string) BackendPolicy {
-	if b, ok := p.Backends[name]; ok {
-		return b
-	}
-	return p.Backends[DefaultBackend]
 }
 
 // toolAllowed reports whether the allowlist admits tool.

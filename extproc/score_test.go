@@ -39,7 +39,8 @@ func newScoreRig(t *testing.T, mode Mode, topMin, backendMin int) *scoreRig {
 func (r *scoreRig) run(msgs ...*extprocv3.ProcessingRequest) ([]*extprocv3.ProcessingResponse, string) {
 	r.t.Helper()
 	var logs strings.Builder
-	st := newStream("score", slogTo(&logs), &r.srv.policy, r.srv.scanner, DefaultBackend)
+	snap := r.srv.cur.Load()
+	st := newStream("score", slogTo(&logs), &snap.policy, snap.scanner, DefaultBackend)
 	st.scores = r.srv.scores
 	var out []*extprocv3.ProcessingResponse
 	for _, m := range msgs {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/codes"
@@ -22,33 +24,34 @@ const BackendHeader = "x-mcpgate-backend"
 // Server implements envoy.service.ext_proc.v3.ExternalProcessor.
 type Server struct {
 	extprocv3.UnimplementedExternalProcessorServer
-	policy  Policy
-	scanner contentScanner // nil: detectors off
-	pins    *pinGuard      // nil: pinning off
-	scores  *scoreBoard
-	log     *slog.Logger
+	cur    atomic.Pointer[snapshot] // what new streams use; Reload swaps it
+	pins   *pinGuard                // nil: pinning off
+	scores *scoreBoard
+	log    *slog.Logger
+	// bodyLimit is the largest body the gRPC server was sized for.
+	bodyLimit int
+	reloading sync.Mutex
 }
 
 // NewServer returns a processor applying p, or an error if p is invalid
 // or its pin store cannot be opened. Close releases the store.
 func NewServer(ctx context.Context, p Policy, log *slog.Logger) (*Server, error) {
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
-	sc, err := p.newScanner()
+	snap, err := newSnapshot(p)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	pins, err := newPinGuard(ctx, p)
+	pins, err := newPinGuard(ctx, snap.policy)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	scores, err := newScoreBoard(p, sc)
+	scores, err := newScoreBoard(snap.policy, snap.scanner)
 	if err != nil {
 		pins.Close()
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	return &Server{policy: p, scanner: sc, pins: pins, scores: scores, log: log}, nil
+	srv := &Server{pins: pins, scores: scores, log: log, bodyLimit: snap.policy.LargestBody()}
+	srv.cur.Store(snap)
+	return srv, nil
 }
 
 // Close releases the pin store.
@@ -58,7 +61,8 @@ func (srv *Server) Close() error { return srv.pins.Close() }
 // machine decides each reply.
 func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := ps.Context()
-	st := newStream(streamID(), srv.log, &srv.policy, srv.scanner, backendOf(ctx))
+	snap := srv.cur.Load()
+	st := newStream(streamID(), srv.log, &snap.policy, snap.scanner, backendOf(ctx))
 	st.pins = srv.pins
 	st.scores = srv.scores
 	for {

@@ -38,13 +38,18 @@ type call struct {
 type stream struct {
 	id      string
 	log     *slog.Logger
-	policy  *Policy
+	policy  *Policy        // &resolved
 	scanner contentScanner // nil: detectors off
 	pins    *pinGuard      // nil: pinning off
 	scores  *scoreBoard    // nil: not scoring
 	backend string
 	rules   BackendPolicy
-	events  int // findings and decisions logged so far, for event ids
+	unknown bool // the route names a backend the policy lacks: refuse
+	headers bool // the request headers were seen (and auth checked on them)
+	// resolved is the backend's effective policy, kept in the stream so
+	// resolving costs no allocation of its own.
+	resolved Policy
+	events   int // findings and decisions logged so far, for event ids
 
 	session string
 	calls   map[string]call // by raw JSON id; notifications are not kept
@@ -57,23 +62,38 @@ type stream struct {
 	dropping bool // active mode is discarding an oversized SSE event
 }
 
+// newStream resolves the backend's effective policy once: a reload
+// swaps p for new streams and never changes this one's.
 func newStream(id string, log *slog.Logger, p *Policy, sc contentScanner, backend string) *stream {
-	return &stream{
-		id:      id,
-		log:     log.With("stream", id, "backend", backend),
-		policy:  p,
-		scanner: sc,
-		backend: backend,
-		rules:   p.backend(backend),
-		calls:   map[string]call{},
+	eff, rules, ok := p.resolve(backend)
+	if !ok {
+		eff = *p // for the log line's mode; the stream only refuses
 	}
+	s := &stream{
+		id:       id,
+		log:      log.With("stream", id, "backend", backend),
+		scanner:  sc,
+		backend:  backend,
+		rules:    rules,
+		unknown:  !ok,
+		resolved: eff,
+		calls:    map[string]call{},
+	}
+	s.policy = &s.resolved
+	return s
 }
 
 // handle runs one step of the state machine and returns Envoy's reply.
 func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
+	if s.unknown {
+		return s.refuseUnknownBackend(ctx).toProcessingResponse(phaseRequestHeaders), nil
+	}
+	if d, refused := s.requireHeaders(ctx, req); refused {
+		return d.toProcessingResponse(phaseRequestHeaders), nil
+	}
 	switch r := req.Request.(type) {
 	case *extprocv3.ProcessingRequest_RequestHeaders:
-		return s.requestHeaders(r.RequestHeaders).toProcessingResponse(phaseRequestHeaders), nil
+		return s.requestHeaders(ctx, r.RequestHeaders).toProcessingResponse(phaseRequestHeaders), nil
 	case *extprocv3.ProcessingRequest_RequestBody:
 		if pc := req.GetProtocolConfig(); pc != nil && pc.RequestBodyMode != filterv3.ProcessingMode_BUFFERED &&
 			pc.RequestBodyMode != filterv3.ProcessingMode_STREAMED {
@@ -96,14 +116,14 @@ func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (
 // requestHeaders carry the session id; the JSON-RPC body, not the
 // Mcp-Method/Mcp-Name headers, decides policy, since the body is what the
 // backend executes (the SDK rejects a body that disagrees with them).
-func (s *stream) requestHeaders(h *extprocv3.HttpHeaders) Decision {
+func (s *stream) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) Decision {
 	if v := headerValue(h.GetHeaders(), "mcp-session-id"); v != "" {
 		s.setSession(v)
 	}
 	if v := headerValue(h.GetHeaders(), "mcp-protocol-version"); v != "" {
 		s.log = s.log.With("protocol_version", truncate(v, 32))
 	}
-	return Decision{}
+	return s.authenticate(ctx, h.GetHeaders())
 }
 
 func (s *stream) requestBody(ctx context.Context, b *extprocv3.HttpBody) Decision {

@@ -89,8 +89,38 @@ func (s *syncBuffer) String() string {
 // processor ports and returns the listener URL once Envoy is ready.
 func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
 	t.Helper()
+	return startEnvoyEdited(t, backendPort, mcpgatePort, nil)
+}
+
+// startEnvoyEdited is startEnvoy with text replacements in the config
+// (each old string must occur exactly once).
+func startEnvoyEdited(t *testing.T, backendPort, mcpgatePort int, edits map[string]string) string {
+	t.Helper()
 	listen, admin := freePort(t), freePort(t)
 	cfg := envoyConfig(t, map[int]int{10000: listen, 9901: admin, 8080: backendPort, 50051: mcpgatePort})
+	if len(edits) > 0 {
+		data, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		for old, repl := range edits {
+			if strings.Count(text, old) != 1 {
+				t.Fatalf("envoy.yaml: want exactly one %q", old)
+			}
+			text = strings.Replace(text, old, repl, 1)
+		}
+		if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return runEnvoy(t, cfg, listen, admin)
+}
+
+// runEnvoy starts Envoy on a config whose listener and admin ports are
+// listen and admin, and returns the listener URL once Envoy is ready.
+func runEnvoy(t *testing.T, cfg string, listen, admin int) string {
+	t.Helper()
 	var out syncBuffer
 	level := os.Getenv("MCPGATE_ENVOY_LOG_LEVEL") // e.g. debug, when a test fails inside Envoy
 	if level == "" {

@@ -23,6 +23,7 @@ type serveFlags struct {
 	mode         string
 	logLevel     slog.Level
 	drainTimeout time.Duration
+	reload       time.Duration
 }
 
 // serve runs the ext_proc gRPC service until ctx ends, then drains open
@@ -37,6 +38,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- ne
 	fs.StringVar(&f.mode, "mode", "", "override the policy's mode: passive or active")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long open streams may finish")
+	fs.DurationVar(&f.reload, "reload-interval", 2*time.Second, "how often to check --config and the files it names for changes (0: never reload)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -52,6 +54,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- ne
 		return 2
 	}
 	defer proc.Close()
+	if f.config != "" && f.reload > 0 {
+		go watchPolicy(ctx, f, proc, log)
+	}
 	if err := runServer(ctx, f, proc, policy, log, ready); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
@@ -68,7 +73,7 @@ func loadPolicy(f serveFlags) (extproc.Policy, error) {
 		}
 	}
 	if f.mode != "" {
-		p.Mode = extproc.Mode(f.mode)
+		p.ForceMode(extproc.Mode(f.mode))
 	}
 	if err := p.Validate(); err != nil {
 		return p, fmt.Errorf("policy: %w", err)
@@ -81,8 +86,7 @@ func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extpro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	// A buffered body arrives in one gRPC message; leave room for framing.
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(2*p.MaxBodyBytes + 64<<10))
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(proc.MaxRecvMsgSize()))
 	extprocv3.RegisterExternalProcessorServer(gs, proc)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
