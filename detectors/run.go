@@ -273,6 +273,14 @@ func (r *scanRun) result(raw bool) []Finding {
 	for i := range r.lastRule {
 		r.lastRule[i] = -1
 	}
+	// Spans of secrets and personal data, including those of disabled
+	// rules, which no other finding's excerpt may show.
+	var masked [][2]int
+	for _, f := range r.findings {
+		if ruleTable[s.byID[f.Rule]].redact {
+			masked = append(masked, [2]int{f.Start, f.End})
+		}
+	}
 	kept := r.findings[:0]
 	for _, f := range r.findings {
 		ri := s.byID[f.Rule]
@@ -288,6 +296,15 @@ func (r *scanRun) result(raw bool) []Finding {
 	}
 	if len(kept) == 0 {
 		return nil
+	}
+	for i := range kept {
+		f := &kept[i]
+		f.Evidence = EvidenceHash(r.text[f.Start:f.End])
+		if !ruleTable[s.byID[f.Rule]].redact {
+			if ex, ok := maskedExcerpt(r.text, f.Start, f.End, masked); ok {
+				f.Excerpt = ex
+			}
+		}
 	}
 	return slices.Clone(kept)
 }
