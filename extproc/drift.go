@@ -78,14 +78,22 @@ func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id stri
 		}
 	}
 	if err != nil {
+		s.audit.metrics.Error("pin_store")
 		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
 		return nil
 	}
 	if len(changes) > 0 {
+		s.countDrift(changes)
 		s.logEvent(ctx, "observe", eventID, "pin_changes", slog.String("policy", "tool_pinning"),
 			slog.Bool("complete_list", complete), slog.Any("changes", changes))
 	}
 	return drifted
+}
+
+func (s *stream) countDrift(changes []pinning.Change) {
+	for _, c := range changes {
+		s.audit.metrics.Drift(s.backend, string(c.Kind))
+	}
 }
 
 // describeChanges is a one-line summary for a client-facing error.
@@ -108,9 +116,11 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 	changes, err := s.pins.checkInstructions(ctx, s.backend, instr.String())
 	eventID := s.nextEventID()
 	if err != nil {
+		s.audit.metrics.Error("pin_store")
 		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
 		return raw, false, false
 	}
+	s.countDrift(changes)
 	if len(changes) == 0 || pinning.MaxSeverity(changes) < s.pins.threshold {
 		return raw, false, false
 	}

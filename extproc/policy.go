@@ -38,6 +38,7 @@ type Policy struct {
 	Backends     map[string]BackendPolicy `yaml:"backends"`
 	Detectors    DetectorPolicy           `yaml:"detectors"`
 	Pinning      PinningPolicy            `yaml:"pinning"`
+	Suppressions []Suppression            `yaml:"suppressions"` // see suppress.go
 }
 
 // PinningPolicy configures tool pinning (package pinning).
@@ -136,6 +137,9 @@ func (p Policy) Validate() error {
 		if !slices.Contains(detectors.Categories(), c) {
 			return fmt.Errorf("detectors.withhold_categories: unknown category %q (want one of %v)", c, detectors.Categories())
 		}
+	}
+	if err := validateSuppressions(p.Suppressions); err != nil {
+		return err
 	}
 	for name, b := range p.Backends {
 		for _, pat := range b.AllowedTools {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/codes"
@@ -26,11 +27,13 @@ type Server struct {
 	scanner contentScanner // nil: detectors off
 	pins    *pinGuard      // nil: pinning off
 	log     *slog.Logger
+	audit   *slog.Logger // the audit trail; default log
+	metrics Metrics
 }
 
 // NewServer returns a processor applying p, or an error if p is invalid
 // or its pin store cannot be opened. Close releases the store.
-func NewServer(ctx context.Context, p Policy, log *slog.Logger) (*Server, error) {
+func NewServer(ctx context.Context, p Policy, log *slog.Logger, opts ...Option) (*Server, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
@@ -42,7 +45,15 @@ func NewServer(ctx context.Context, p Policy, log *slog.Logger) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	return &Server{policy: p, scanner: sc, pins: pins, log: log}, nil
+	srv := &Server{policy: p, scanner: sc, pins: pins, log: log, audit: log, metrics: nopMetrics{}}
+	for _, o := range opts {
+		o(srv)
+	}
+	for _, s := range p.ExpiredSuppressions(time.Now()) {
+		log.Warn("suppression expired, ignored", "backend", s.Backend, "tool", s.Tool, "rule", s.Rule,
+			"evidence", s.Evidence, "expires", s.Expires)
+	}
+	return srv, nil
 }
 
 // Close releases the pin store.
@@ -54,23 +65,31 @@ func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := ps.Context()
 	st := newStream(streamID(), srv.log, &srv.policy, srv.scanner, backendOf(ctx))
 	st.pins = srv.pins
+	st.audit.log, st.audit.metrics = srv.audit, srv.metrics
+	srv.metrics.StreamStarted(st.backend)
 	for {
 		req, err := ps.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
 			return nil // Envoy ends streams by cancelling them
 		}
 		if err != nil {
+			srv.metrics.Error("receive")
 			return fmt.Errorf("receive: %w", err)
 		}
+		start := time.Now()
 		resp, err := st.handle(ctx, req)
+		srv.metrics.Phase(phaseName(req), time.Since(start))
 		if err != nil {
+			srv.metrics.Error("protocol")
 			st.log.ErrorContext(ctx, "cannot process message", "err", err)
 			return status.Error(codes.FailedPrecondition, err.Error())
 		}
+		st.attachMetadata(resp)
 		if err := ps.Send(resp); err != nil {
 			if status.Code(err) == codes.Canceled {
 				return nil
 			}
+			srv.metrics.Error("send")
 			return fmt.Errorf("send: %w", err)
 		}
 	}

@@ -43,7 +43,8 @@ type stream struct {
 	pins    *pinGuard      // nil: pinning off
 	backend string
 	rules   BackendPolicy
-	events  int // findings and decisions logged so far, for event ids
+	events  int         // findings and decisions logged so far, for event ids
+	audit   streamAudit // audit trail, metrics and Envoy metadata
 
 	session string
 	calls   map[string]call // by raw JSON id; notifications are not kept
@@ -65,6 +66,7 @@ func newStream(id string, log *slog.Logger, p *Policy, sc contentScanner, backen
 		backend: backend,
 		rules:   p.backend(backend),
 		calls:   map[string]call{},
+		audit:   streamAudit{log: log, metrics: nopMetrics{}},
 	}
 }
 
@@ -101,6 +103,7 @@ func (s *stream) requestHeaders(h *extprocv3.HttpHeaders) Decision {
 	}
 	if v := headerValue(h.GetHeaders(), "mcp-protocol-version"); v != "" {
 		s.log = s.log.With("protocol_version", truncate(v, 32))
+		s.audit.protocol = truncate(v, 32)
 	}
 	return Decision{}
 }
@@ -141,11 +144,13 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 			Details: "mcpgate_bad_request",
 		}}, "bad_request", slog.String("reason", err.Error()))
 	}
+	s.audit.metrics.Scanned(s.backend, "request", len(body))
 	var denied []message
 	for _, m := range msgs {
 		if m.isResp || m.method == "" {
 			continue
 		}
+		s.audit.metrics.Message(s.backend, m.method, m.tool)
 		if m.id != "" {
 			s.calls[m.id] = call{method: m.method, tool: m.tool, paged: m.paged}
 		}
@@ -155,6 +160,7 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 	}
 	if len(msgs) == 1 {
 		s.log = s.log.With("method", msgs[0].method)
+		s.audit.method = truncate(msgs[0].method, 64)
 	}
 	if len(denied) == 0 {
 		return s.refuseDrifted(ctx, msgs, batch)
