@@ -89,6 +89,14 @@ func (s *syncBuffer) String() string {
 // processor ports and returns the listener URL once Envoy is ready.
 func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
 	t.Helper()
+	gw, _ := startEnvoyLog(t, backendPort, mcpgatePort)
+	return gw
+}
+
+// startEnvoyLog is startEnvoy also returning Envoy's output (its access
+// log and warnings).
+func startEnvoyLog(t *testing.T, backendPort, mcpgatePort int) (string, *syncBuffer) {
+	t.Helper()
 	listen, admin := freePort(t), freePort(t)
 	cfg := envoyConfig(t, map[int]int{10000: listen, 9901: admin, 8080: backendPort, 50051: mcpgatePort})
 	var out syncBuffer
@@ -96,7 +104,9 @@ func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
 	if level == "" {
 		level = "warn"
 	}
-	cmd := exec.Command(envoyBinary(t), "-c", cfg, "--use-dynamic-base-id", "--concurrency", "1", "--log-level", level)
+	// The access log is flushed every --file-flush-interval-msec (10 s by default).
+	cmd := exec.Command(envoyBinary(t), "-c", cfg, "--use-dynamic-base-id", "--concurrency", "1", "--log-level", level,
+		"--file-flush-interval-msec", "100")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start envoy: %v", err)
@@ -122,13 +132,13 @@ func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if strings.TrimSpace(string(body)) == "LIVE" {
-				return fmt.Sprintf("http://127.0.0.1:%d", listen)
+				return fmt.Sprintf("http://127.0.0.1:%d", listen), &out
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("envoy not ready after 20s:\n%s", out.String())
-	return ""
+	return "", nil
 }
 
 // startMcpgate runs `mcpgate serve` in-process on a free port and returns

@@ -27,7 +27,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, args[1:], stderr, nil)
+		return serveIO(ctx, args[1:], stdout, stderr, nil)
 	case "scan":
 		return scan(args[1:], stdin, stdout, stderr)
 	case "pin":

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// TestAdminReadiness checks that /readyz follows the gRPC health service,
+// so it turns 503 when serve starts draining, while /healthz stays 200.
+func TestAdminReadiness(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "m 1\n") })
+	for _, tc := range []struct {
+		status              healthpb.HealthCheckResponse_ServingStatus
+		shutdown            bool
+		readyz, healthz, mc int
+	}{
+		{healthpb.HealthCheckResponse_SERVING, false, 200, 200, 200},
+		{healthpb.HealthCheckResponse_NOT_SERVING, false, 503, 200, 200},
+		{healthpb.HealthCheckResponse_SERVING, true, 503, 200, 200}, // what serve does on SIGTERM
+	} {
+		hs := health.NewServer()
+		hs.SetServingStatus("", tc.status)
+		if tc.shutdown {
+			hs.Shutdown()
+		}
+		h := adminHandler(metrics, hs)
+		for path, want := range map[string]int{"/readyz": tc.readyz, "/healthz": tc.healthz, "/metrics": tc.mc} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			if rec.Code != want {
+				t.Errorf("%v shutdown=%v %s: %d, want %d", tc.status, tc.shutdown, path, rec.Code, want)
+			}
+		}
+	}
+}
+
+func TestRotatingFile(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		backups   int
+		wantFiles []string
+	}{
+		{"two backups", 2, []string{"audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"}},
+		{"no backups", 0, []string{"audit.jsonl"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			name := filepath.Join(dir, "audit.jsonl")
+			r, err := openRotating(name, 100, tc.backups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := strings.Repeat("x", 39) + "\n" // two lines per 100-byte file
+			for range 9 {
+				if _, err := r.Write([]byte(line)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.Close()
+			entries, _ := os.ReadDir(dir)
+			var got []string
+			total := 0
+			for _, e := range entries {
+				got = append(got, e.Name())
+				b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+				if len(b) > 100 || len(b)%len(line) != 0 {
+					t.Errorf("%s: %d bytes, not whole lines within the limit", e.Name(), len(b))
+				}
+				total += len(b)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.wantFiles, " ") {
+				t.Errorf("files %v, want %v", got, tc.wantFiles)
+			}
+			// 9 lines, 2 per file: the current file holds 1, each backup 2.
+			if want := (1 + 2*tc.backups) * len(line); total != want {
+				t.Errorf("%d bytes kept, want %d", total, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+)
+
+// auditFlags say where `serve` writes the audit trail.
+type auditFlags struct {
+	file    string
+	maxMB   int
+	backups int
+}
+
+func (a *auditFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.file, "audit", "-", `audit trail: "-" for stdout, or a file rotated by size`)
+	fs.IntVar(&a.maxMB, "audit-max-mb", 100, "rotate the audit file before it grows past this many MiB")
+	fs.IntVar(&a.backups, "audit-backups", 5, "rotated audit files kept (FILE.1 newest)")
+}
+
+// open returns the audit output; Close does not close stdout.
+func (a *auditFlags) open(stdout io.Writer) (io.WriteCloser, error) {
+	if a.file == "-" || a.file == "" {
+		return nopCloser{stdout}, nil
+	}
+	if a.maxMB < 1 || a.backups < 0 {
+		return nil, fmt.Errorf("--audit-max-mb %d, --audit-backups %d: want at least 1 and 0", a.maxMB, a.backups)
+	}
+	return openRotating(a.file, int64(a.maxMB)<<20, a.backups)
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
