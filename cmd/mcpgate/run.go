@@ -12,6 +12,7 @@ commands:
   serve   run the Envoy ext_proc service
   scan    scan a text or JSON lines with the detectors
   pin     pin a server's tools into a lockfile, check or update it
+  report  summarise an audit trail: top rules and tools, what active mode blocks
   help    show this help
 
 Run "mcpgate <command> -h" for a command's flags.
@@ -32,6 +33,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return scan(args[1:], stdin, stdout, stderr)
 	case "pin":
 		return pin(ctx, args[1:], stdout, stderr)
+	case "report":
+		return report(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
