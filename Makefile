@@ -10,7 +10,7 @@ ifeq ($(ENVOY),)
 ENVOY := $(CURDIR)/.venv/bin/envoy
 endif
 
-.PHONY: all build run test envoy redis bench vet clean
+.PHONY: all build run test envoy redis chromium bench vet clean
 all: build
 
 build:
@@ -32,6 +32,13 @@ redis:
 	  (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) || \
 	  echo "could not install redis-server (need root); its tests skip outside CI"; }
 
+# The admin page's test renders it in headless Chromium (Debian package).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "chromium not on PATH: installing the Debian package"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "could not install chromium (need root); the admin page test skips outside CI"; }
+
 run: build envoy
 	ENVOY=$(ENVOY) BIN=$(BIN) ./examples/demo.sh
 
@@ -40,7 +47,7 @@ vet:
 
 # End-to-end tests need Envoy; they fail (not skip) without it unless
 # MCPGATE_SKIP_ENVOY=1 is set.
-test: envoy redis vet
+test: envoy redis chromium vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 bench:

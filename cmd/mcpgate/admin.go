@@ -11,15 +11,27 @@ import (
 	"time"
 
 	"google.golang.org/grpc/health"
+
+	"github.com/mcpgate/mcpgate/extproc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// adminHandler serves the admin listener: /metrics, /healthz (the process
-// answers) and /readyz (the gRPC health service reports SERVING, so it
-// turns 503 as soon as draining starts, like grpc.health.v1).
-func adminHandler(metrics http.Handler, hs *health.Server) http.Handler {
+// adminDeps is what the admin listener shows.
+type adminDeps struct {
+	metrics http.Handler
+	view    *auditView
+	mode    extproc.Mode
+	scores  func() map[string]float64
+}
+
+// adminHandler serves the admin listener: / (a read-only page of recent
+// audit records), /metrics, /healthz (the process answers) and /readyz
+// (the gRPC health service reports SERVING, so it turns 503 as soon as
+// draining starts, like grpc.health.v1).
+func adminHandler(d *adminDeps, hs *health.Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics)
+	mux.Handle("GET /{$}", dashboard(d.mode, d.view, d.scores))
+	mux.Handle("GET /metrics", d.metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")
 	})
@@ -46,7 +58,7 @@ func startAdmin(addr string, h http.Handler, log *slog.Logger) (stop func(), err
 			log.Error("admin server failed", "err", err)
 		}
 	}()
-	log.Info("admin serving", "addr", lis.Addr().String(), "paths", "/metrics /healthz /readyz")
+	log.Info("admin serving", "addr", lis.Addr().String(), "paths", "/ /metrics /healthz /readyz")
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -11,6 +11,8 @@ import (
 
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/mcpgate/mcpgate/extproc"
 )
 
 // TestAdminReadiness checks that /readyz follows the gRPC health service,
@@ -31,8 +33,8 @@ func TestAdminReadiness(t *testing.T) {
 		if tc.shutdown {
 			hs.Shutdown()
 		}
-		h := adminHandler(metrics, hs)
-		for path, want := range map[string]int{"/readyz": tc.readyz, "/healthz": tc.healthz, "/metrics": tc.mc} {
+		h := adminHandler(&adminDeps{metrics: metrics, view: &auditView{}, mode: extproc.Passive}, hs)
+		for path, want := range map[string]int{"/readyz": tc.readyz, "/healthz": tc.healthz, "/metrics": tc.mc, "/": 200, "/nope": 404} {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 			if rec.Code != want {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -102,6 +104,7 @@ func TestObservability(t *testing.T) {
 	denied := postWithSession(t, gw+"/leaky", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_files","arguments":{"k":"AKIAZ7QWERTYUIOPASDF"}}}`)
 	withheld := postWithSession(t, gw+"/leaky", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"lookup","arguments":{"q":"m.rossi@studio-rossi.it"}}}`)
 	passed := postWithSession(t, gw+"/quoted", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo"}}`)
+	postWithSession(t, gw+"/leaky", `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"`+xssTool+`"}}`)
 	if !strings.Contains(denied, "not allowed") || !strings.Contains(withheld, "mcpgate withheld") || !strings.Contains(passed, quotedText) {
 		t.Fatalf("replies:\n%s\n%s\n%s", denied, withheld, passed)
 	}
@@ -110,7 +113,27 @@ func TestObservability(t *testing.T) {
 	if got := httpGet(t, "http://"+admin+"/readyz"); got != "ok\n" {
 		t.Errorf("readyz %q", got)
 	}
-	stop() // flushes nothing more to the audit file; ends the streams
+	t.Run("admin page in headless chromium", func(t *testing.T) {
+		dom := chromiumDOM(t, "http://"+admin+"/")
+		for _, w := range []string{"mcpgate", "active mode", "tool_not_allowed", "content_withheld", "secret.aws_access_key",
+			quoted[0].Rule, "suppressed", "lookup", "&lt;img src=x onerror=alert(1)&gt;"} {
+			if !strings.Contains(dom, w) {
+				t.Errorf("page lacks %q", w)
+			}
+		}
+		if strings.Contains(dom, "<img") {
+			t.Error("an attacker-chosen tool name became an element")
+		}
+		for _, s := range leaked {
+			if strings.Contains(dom, s) {
+				t.Errorf("page shows %q", s)
+			}
+		}
+		if t.Failed() {
+			t.Logf("DOM:\n%s", dom)
+		}
+	})
+	stop() // ends the streams; the audit file is complete
 	data, err := os.ReadFile(audit)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +182,7 @@ func TestObservability(t *testing.T) {
 	}
 
 	for _, w := range []string{
-		`mcpgate_decisions_total{action="reject",backend="default",event="tool_not_allowed",would_action="reject"} 1`,
+		`mcpgate_decisions_total{action="reject",backend="default",event="tool_not_allowed",would_action="reject"} 2`,
 		`mcpgate_decisions_total{action="mutate",backend="default",event="content_withheld",would_action="mutate"} 1`,
 		`mcpgate_findings_total{backend="default",category="secret",rule="secret.aws_access_key",severity="high",suppressed="false"}`,
 		fmt.Sprintf(`mcpgate_findings_total{backend="default",category="%s",rule="%s",severity="%s",suppressed="true"} 1`, quoted[0].Category, quoted[0].Rule, quoted[0].Severity),
@@ -175,6 +198,40 @@ func TestObservability(t *testing.T) {
 	if t.Failed() {
 		t.Logf("metrics:\n%s", grepLines(metrics, "mcpgate_"))
 	}
+}
+
+// xssTool is a tool name that is markup: the admin page must show it as text.
+const xssTool = "<img src=x onerror=alert(1)>"
+
+// chromiumDOM loads u in headless Chromium and returns the DOM it built.
+// Without Chromium the test is skipped, or fails in CI (CI set), where the
+// Makefile installs the Debian package.
+func chromiumDOM(t *testing.T, u string) string {
+	t.Helper()
+	var bin string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium not on PATH; CI must install it (Debian package chromium, make chromium)")
+		}
+		t.Skip("chromium not on PATH; install it (apt-get install chromium) to test the admin page")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-dev-shm-usage", "--no-first-run", "--user-data-dir="+t.TempDir(), "--dump-dom", u)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	return string(out)
 }
 
 func postWithSession(t *testing.T, u, body string) string {

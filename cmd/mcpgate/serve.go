@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -65,20 +64,23 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 		return 2
 	}
 	defer auditOut.Close()
-	opts := []extproc.Option{extproc.WithAudit(extproc.NewAuditLogger(auditOut))}
-	var metricsHandler http.Handler
+	var admin *adminDeps
+	var auditW io.Writer = auditOut
+	var opts []extproc.Option
 	if f.admin != "" {
 		m := metrics.New()
+		admin = &adminDeps{metrics: m.Handler(), view: &auditView{}, mode: policy.Mode, scores: m.Scores}
+		auditW = io.MultiWriter(auditOut, admin.view)
 		opts = append(opts, extproc.WithMetrics(m))
-		metricsHandler = m.Handler()
 	}
+	opts = append(opts, extproc.WithAudit(extproc.NewAuditLogger(auditW)))
 	proc, err := extproc.NewServer(ctx, policy, log, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
 		return 2
 	}
 	defer proc.Close()
-	if err := runServer(ctx, f, proc, policy, log, ready, metricsHandler); err != nil {
+	if err := runServer(ctx, f, proc, policy, log, ready, admin); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
@@ -102,7 +104,7 @@ func loadPolicy(f serveFlags) (extproc.Policy, error) {
 	return p, nil
 }
 
-func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr, metrics http.Handler) error {
+func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr, admin *adminDeps) error {
 	lis, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -114,8 +116,8 @@ func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extpro
 	healthpb.RegisterHealthServer(gs, hs)
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(extprocv3.ExternalProcessor_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	if metrics != nil {
-		stopAdmin, err := startAdmin(f.admin, adminHandler(metrics, hs), log)
+	if admin != nil {
+		stopAdmin, err := startAdmin(f.admin, adminHandler(admin, hs), log)
 		if err != nil {
 			return err
 		}

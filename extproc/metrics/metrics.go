@@ -9,6 +9,7 @@
 package metrics
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ type Prometheus struct {
 
 	backends capped
 	tools    capped
+
+	mu     sync.Mutex
+	scores map[string]float64 // as set, for the admin page
 }
 
 // New returns metrics registered on a fresh registry, with the Go runtime
@@ -87,6 +91,21 @@ func (p *Prometheus) Registry() *prometheus.Registry { return p.reg }
 // SetScore records a backend's latest score.
 func (p *Prometheus) SetScore(backend string, score float64) {
 	p.score.WithLabelValues(p.backend(backend)).Set(score)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.scores == nil {
+		p.scores = map[string]float64{}
+	}
+	if _, ok := p.scores[backend]; ok || len(p.scores) < maxBackends {
+		p.scores[backend] = score
+	}
+}
+
+// Scores returns the scores set so far, by backend.
+func (p *Prometheus) Scores() map[string]float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.scores)
 }
 
 // StreamStarted implements extproc.Metrics.

@@ -116,3 +116,19 @@ func TestLabelsBounded(t *testing.T) {
 		})
 	}
 }
+
+func TestScores(t *testing.T) {
+	p := New()
+	for i := range maxBackends + 5 {
+		p.SetScore(fmt.Sprintf("b%d", i), float64(i))
+	}
+	p.SetScore("b0", 99)
+	got := p.Scores()
+	if len(got) != maxBackends || got["b0"] != 99 || got["b1"] != 1 {
+		t.Errorf("scores %v", got)
+	}
+	got["b0"] = 1 // a copy: the page cannot change them
+	if p.Scores()["b0"] != 99 {
+		t.Error("Scores returned the live map")
+	}
+}
