@@ -45,7 +45,7 @@ func (s *stream) refuseDrifted(ctx context.Context, msgs []message, batch bool) 
 		what, name, describeChanges(changes))
 	status, body := rejectAll(msgs, batch, codeToolDrifted, msg, map[string]string{"policy": "tool_pinning", "event_id": eventID})
 	return s.enforceEvent(ctx, Decision{Reject: &Reject{Status: status, Body: body, Details: "mcpgate_tool_drifted"}},
-		eventID, "tool_drifted", slog.String("policy", "tool_pinning"), slog.Any("changes", changes))
+		eventID, "tool_drifted", slog.String("policy", "tool_pinning"), slog.String("tool", name), slog.Any("changes", changes))
 }
 
 // pinCheck compares a tools/list result with the pins and returns the
