@@ -88,19 +88,24 @@ func TestObservability(t *testing.T) {
 	port, logs, stop := startMcpgate(t, "--config", policy, "--mode", "active", "--audit", audit, "--admin", admin)
 	gw, envoyOut := startEnvoyLog(t, backendPort, port)
 
-	// Traffic: a real SDK session, a denied call, a leaking result and a
-	// suppressed one.
+	// Traffic: real SDK sessions over JSON and SSE (their tools/list loses
+	// delete_files), a denied call, a leaking result and a suppressed one.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "0"}, nil).
-		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw + mcpserver.PathJSON, MaxRetries: -1}, nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range []string{mcpserver.PathJSON, mcpserver.PathSSE} {
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "0"}, nil).
+			Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw + path, MaxRetries: -1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.ListTools(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hi"}}); err != nil {
+			t.Fatal(err)
+		}
+		cs.Close()
 	}
-	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hi"}}); err != nil {
-		t.Fatal(err)
-	}
-	cs.Close()
 	denied := postWithSession(t, gw+"/leaky", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_files","arguments":{"k":"AKIAZ7QWERTYUIOPASDF"}}}`)
 	withheld := postWithSession(t, gw+"/leaky", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"lookup","arguments":{"q":"m.rossi@studio-rossi.it"}}}`)
 	passed := postWithSession(t, gw+"/quoted", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo"}}`)
@@ -138,7 +143,7 @@ func TestObservability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := map[string]extproc.AuditRecord{} // decisions by event
+	var decisions []extproc.AuditRecord
 	var suppressed, findings int
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		dec := json.NewDecoder(strings.NewReader(line))
@@ -153,7 +158,7 @@ func TestObservability(t *testing.T) {
 		case r.Event == "finding":
 			findings++
 		default:
-			recs[r.Event] = r
+			decisions = append(decisions, r)
 		}
 	}
 	if suppressed != 1 || findings < 5 {
@@ -167,18 +172,19 @@ func TestObservability(t *testing.T) {
 		}
 	}
 
-	// Envoy's access log line for each decided exchange carries the
+	// Envoy's access log line for each decided exchange (one decision
+	// each here: request phase, JSON and SSE response phases) carries the
 	// decision's stream and event id.
-	for _, event := range []string{"tool_not_allowed", "content_withheld"} {
-		r, ok := recs[event]
-		if !ok {
-			t.Errorf("no %s decision in the audit trail:\n%s", event, data)
-			continue
-		}
+	events := map[string]int{}
+	for _, r := range decisions {
+		events[r.Event]++
 		line := waitAccessLog(t, envoyOut, r.EventID)
-		if line["mcpgate_stream"] != r.Stream || line["mcpgate_action"] != r.Action || line["mcpgate_event"] != event {
+		if line["mcpgate_stream"] != r.Stream || line["mcpgate_action"] != r.Action || line["mcpgate_event"] != r.Event {
 			t.Errorf("access log %v does not match audit %+v", line, r)
 		}
+	}
+	if want := map[string]int{"tool_not_allowed": 2, "content_withheld": 1, "tools_filtered": 2}; fmt.Sprint(events) != fmt.Sprint(want) {
+		t.Errorf("decisions %v, want %v", events, want)
 	}
 
 	for _, w := range []string{
@@ -186,8 +192,8 @@ func TestObservability(t *testing.T) {
 		`mcpgate_decisions_total{action="mutate",backend="default",event="content_withheld",would_action="mutate"} 1`,
 		`mcpgate_findings_total{backend="default",category="secret",rule="secret.aws_access_key",severity="high",suppressed="false"}`,
 		fmt.Sprintf(`mcpgate_findings_total{backend="default",category="%s",rule="%s",severity="%s",suppressed="true"} 1`, quoted[0].Category, quoted[0].Rule, quoted[0].Severity),
-		`mcpgate_messages_total{backend="default",method="initialize"} 1`,
-		`mcpgate_tool_calls_total{backend="default",tool="echo"} 2`,
+		`mcpgate_messages_total{backend="default",method="initialize"} 2`,
+		`mcpgate_tool_calls_total{backend="default",tool="echo"} 3`,
 		`mcpgate_phase_duration_seconds_count{phase="request_body"}`,
 		`mcpgate_scanned_bytes_total{backend="default",direction="response"}`,
 	} {
