@@ -4,6 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"sync"
+	"time"
 )
 
 // auditFlags say where `serve` writes the audit trail.
@@ -28,6 +31,30 @@ func (a *auditFlags) open(stdout io.Writer) (io.WriteCloser, error) {
 		return nil, fmt.Errorf("--audit-max-mb %d, --audit-backups %d: want at least 1 and 0", a.maxMB, a.backups)
 	}
 	return openRotating(a.file, int64(a.maxMB)<<20, a.backups)
+}
+
+// reportingWriter logs audit write failures, which slog would otherwise
+// drop silently, at most once per auditErrorEvery.
+type reportingWriter struct {
+	w    io.Writer
+	log  *slog.Logger
+	mu   sync.Mutex
+	last time.Time
+}
+
+const auditErrorEvery = 10 * time.Second
+
+func (r *reportingWriter) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil {
+		r.mu.Lock()
+		if now := time.Now(); now.Sub(r.last) >= auditErrorEvery {
+			r.last = now
+			r.log.Error("audit trail write failed: records are being lost", "err", err)
+		}
+		r.mu.Unlock()
+	}
+	return n, err
 }
 
 type nopCloser struct{ io.Writer }

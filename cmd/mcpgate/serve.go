@@ -65,7 +65,7 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	}
 	defer auditOut.Close()
 	var admin *adminDeps
-	var auditW io.Writer = auditOut
+	var auditW io.Writer = &reportingWriter{w: auditOut, log: log}
 	var opts []extproc.Option
 	if f.admin != "" {
 		m := metrics.New()
