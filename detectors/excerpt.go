@@ -110,7 +110,9 @@ func maskedExcerpt(text string, start, end int, masked [][2]int) (string, bool) 
 // far too long to forge a second text with the same digits.
 func EvidenceHash(matched string) string {
 	sum := sha256.Sum256([]byte(matched))
-	return hex.EncodeToString(sum[:8])
+	var buf [16]byte
+	hex.Encode(buf[:], sum[:8])
+	return string(buf[:])
 }
 
 // schemeLen returns the length of "scheme://" at the start of s, or 0.
