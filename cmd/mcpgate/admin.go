@@ -21,7 +21,7 @@ type adminDeps struct {
 	metrics http.Handler
 	view    *auditView
 	mode    extproc.Mode
-	scores  func() map[string]float64
+	scores  func() map[string]backendScore // nil: no scores yet
 }
 
 // adminHandler serves the admin listener: / (a read-only page of recent

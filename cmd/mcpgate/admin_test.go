@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -106,5 +107,47 @@ func TestAuditWriteFailureLogged(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "audit trail write failed"); n != 1 {
 		t.Errorf("%d error lines, want 1:\n%s", n, logs.String())
+	}
+}
+
+// TestDashboardContent renders the page from records written through the
+// audit view, as serve does, with a score source that has grades.
+func TestDashboardContent(t *testing.T) {
+	view := &auditView{}
+	audit := extproc.NewAuditLogger(view)
+	audit.Warn("", "event_id", "s-1", "event", "finding", "mode", "passive", "action", "pass", "would_action", "withhold",
+		"stream", "s", "backend", "github", "tool", "<b>x</b>", "rule", "injection.override", "severity", "high", "evidence", "00000000000000aa")
+	audit.Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
+		"stream", "s", "backend", "github", slog.Group("details", slog.Any("changes", []map[string]string{{"kind": "description_changed", "tool": "get_issue", "severity": "high"}})))
+	for range viewSize { // the ring keeps the newest records only
+		audit.Warn("", "event_id", "f-1", "event", "tools_filtered", "mode", "passive", "action", "pass", "would_action", "mutate", "stream", "f", "backend", "default")
+	}
+	audit.Warn("", "event_id", "s-3", "event", "finding", "mode", "passive", "action", "suppressed",
+		"stream", "s", "backend", "github", "tool", "<b>x</b>", "rule", "injection.override", "severity", "high", "evidence", "00000000000000aa")
+	scores := func() map[string]backendScore { return map[string]backendScore{"github": {Score: 87, Grade: "B"}} }
+	rec := httptest.NewRecorder()
+	dashboard(extproc.Passive, view, scores).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	body := rec.Body.String()
+	for _, w := range []string{"87 (B)", "&lt;b&gt;x&lt;/b&gt;", "suppressed", fmt.Sprintf("%d audit records", viewSize)} {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	for _, w := range []string{"<b>x</b>", "get_issue: description_changed"} { // markup; a record the ring dropped
+		if strings.Contains(body, w) {
+			t.Errorf("page shows %q", w)
+		}
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	// Drift shows its changes while the record is kept.
+	view2 := &auditView{}
+	extproc.NewAuditLogger(view2).Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
+		"stream", "s", "backend", "github", slog.Group("details", slog.Any("changes", []map[string]string{{"kind": "description_changed", "tool": "get_issue", "severity": "high"}})))
+	rec = httptest.NewRecorder()
+	dashboard(extproc.Passive, view2, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(rec.Body.String(), "get_issue: description_changed (high)") {
+		t.Errorf("drift not shown:\n%s", rec.Body.String())
 	}
 }

@@ -17,9 +17,9 @@ type auditFlags struct {
 }
 
 func (a *auditFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.file, "audit", "-", `audit trail: "-" for stdout, or a file rotated by size`)
-	fs.IntVar(&a.maxMB, "audit-max-mb", 100, "rotate the audit file before it grows past this many MiB")
-	fs.IntVar(&a.backups, "audit-backups", 5, "rotated audit files kept (FILE.1 newest)")
+	fs.StringVar(&a.file, "audit-log", "-", `audit trail: "-" for stdout, or a file rotated by size`)
+	fs.IntVar(&a.maxMB, "audit-log-max-mb", 100, "rotate the audit file before it grows past this many MiB")
+	fs.IntVar(&a.backups, "audit-log-backups", 5, "rotated audit files kept (FILE.1 newest)")
 }
 
 // open returns the audit output; Close does not close stdout.
@@ -28,7 +28,7 @@ func (a *auditFlags) open(stdout io.Writer) (io.WriteCloser, error) {
 		return nopCloser{stdout}, nil
 	}
 	if a.maxMB < 1 || a.backups < 0 {
-		return nil, fmt.Errorf("--audit-max-mb %d, --audit-backups %d: want at least 1 and 0", a.maxMB, a.backups)
+		return nil, fmt.Errorf("--audit-log-max-mb %d, --audit-log-backups %d: want at least 1 and 0", a.maxMB, a.backups)
 	}
 	return openRotating(a.file, int64(a.maxMB)<<20, a.backups)
 }

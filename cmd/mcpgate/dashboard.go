@@ -60,11 +60,17 @@ var dashboardTmpl = template.Must(template.New("dashboard.html").Funcs(template.
 	"changes": changesText,
 }).ParseFS(dashboardFS, "dashboard.html"))
 
+// backendScore is a backend's score and grade as the page shows them.
+type backendScore struct {
+	Score float64
+	Grade string // empty when the source has none
+}
+
 // dashboardPage is what the template renders.
 type dashboardPage struct {
 	Mode     extproc.Mode
 	Report   Report
-	Scores   map[string]float64
+	Scores   map[string]backendScore
 	Drift    []extproc.AuditRecord // newest first
 	Findings []extproc.AuditRecord // newest first
 }
@@ -73,7 +79,7 @@ type dashboardPage struct {
 // blocks, drift and recent findings, from the newest audit records. It has
 // no script; every value, attacker-chosen tool names and excerpts
 // included, is escaped by html/template.
-func dashboard(mode extproc.Mode, view *auditView, scores func() map[string]float64) http.HandlerFunc {
+func dashboard(mode extproc.Mode, view *auditView, scores func() map[string]backendScore) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		recs := view.records()
 		agg := newAggregate(time.Time{}, time.Now())
@@ -103,12 +109,28 @@ func dashboard(mode extproc.Mode, view *auditView, scores func() map[string]floa
 	}
 }
 
-func scoreText(m map[string]float64, backend string) string {
+func scoreText(m map[string]backendScore, backend string) string {
 	s, ok := m[backend]
 	if !ok {
 		return "–"
 	}
-	return strconv.FormatFloat(s, 'f', -1, 64)
+	text := strconv.FormatFloat(s.Score, 'f', -1, 64)
+	if s.Grade != "" {
+		text += " (" + s.Grade + ")"
+	}
+	return text
+}
+
+// scoresOf shows the scores the metrics hold (see Prometheus.ScoresFrom),
+// without grades.
+func scoresOf(m interface{ Scores() map[string]float64 }) func() map[string]backendScore {
+	return func() map[string]backendScore {
+		out := map[string]backendScore{}
+		for b, s := range m.Scores() {
+			out[b] = backendScore{Score: s}
+		}
+		return out
+	}
 }
 
 // changesText lists a drift record's pin changes as "tool: kind (severity)".

@@ -85,7 +85,7 @@ func TestObservability(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	port, logs, stop := startMcpgate(t, "--config", policy, "--mode", "active", "--audit", audit, "--admin", admin)
+	port, logs, stop := startMcpgate(t, "--config", policy, "--mode", "active", "--audit-log", audit, "--admin", admin)
 	gw, envoyOut := startEnvoyLog(t, backendPort, port)
 
 	// Traffic: real SDK sessions over JSON and SSE (their tools/list loses

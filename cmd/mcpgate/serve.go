@@ -36,7 +36,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- ne
 
 // serveIO runs the ext_proc gRPC service until ctx ends, then drains open
 // streams for up to --drain-timeout. The audit trail goes to stdout unless
-// --audit names a file. ready, if set, receives the bound address once the
+// --audit-log names a file. ready, if set, receives the bound address once the
 // server accepts connections (tests use port 0).
 func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- net.Addr) int {
 	var f serveFlags
@@ -69,7 +69,7 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	var opts []extproc.Option
 	if f.admin != "" {
 		m := metrics.New()
-		admin = &adminDeps{metrics: m.Handler(), view: &auditView{}, mode: policy.Mode, scores: m.Scores}
+		admin = &adminDeps{metrics: m.Handler(), view: &auditView{}, mode: policy.Mode, scores: scoresOf(m)}
 		auditW = io.MultiWriter(auditOut, admin.view)
 		opts = append(opts, extproc.WithMetrics(m))
 	}

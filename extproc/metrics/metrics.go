@@ -48,7 +48,8 @@ type Prometheus struct {
 	tools    capped
 
 	mu     sync.Mutex
-	scores map[string]float64 // as set, for the admin page
+	scores map[string]float64        // as set, for the admin page
+	source func() map[string]float64 // read before each scrape; nil: SetScore only
 }
 
 // New returns metrics registered on a fresh registry, with the Go runtime
@@ -82,7 +83,32 @@ func New() *Prometheus {
 
 // Handler serves the registry in the Prometheus exposition formats.
 func (p *Prometheus) Handler() http.Handler {
-	return promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg})
+	h := promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.refreshScores()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ScoresFrom makes each scrape (and Scores) read the backends' latest
+// scores from f, such as the gateway's in-band MCP Score, so nothing has
+// to push them.
+func (p *Prometheus) ScoresFrom(f func() map[string]float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.source = f
+}
+
+func (p *Prometheus) refreshScores() {
+	p.mu.Lock()
+	f := p.source
+	p.mu.Unlock()
+	if f == nil {
+		return
+	}
+	for b, s := range f() {
+		p.SetScore(b, s)
+	}
 }
 
 // Registry is where the metrics live, for tests and extra collectors.
@@ -103,6 +129,7 @@ func (p *Prometheus) SetScore(backend string, score float64) {
 
 // Scores returns the scores set so far, by backend.
 func (p *Prometheus) Scores() map[string]float64 {
+	p.refreshScores()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return maps.Clone(p.scores)

@@ -131,4 +131,25 @@ func TestScores(t *testing.T) {
 	if p.Scores()["b0"] != 99 {
 		t.Error("Scores returned the live map")
 	}
+
+	// A source is read at each scrape.
+	q := New()
+	current := 40.0
+	q.ScoresFrom(func() map[string]float64 { return map[string]float64{"default": current} })
+	for _, want := range []string{"40", "75"} {
+		if body := scrape(t, q); !strings.Contains(body, `mcpgate_backend_score{backend="default"} `+want) {
+			t.Errorf("scrape lacks score %s:\n%s", want, grepScore(body))
+		}
+		current = 75
+	}
+}
+
+func grepScore(body string) string {
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "mcpgate_backend_score") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
