@@ -1,6 +1,10 @@
 package extproc
 
-import "time"
+import (
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+)
 
 // Metrics receives what the gateway counts. The gateway passes label values
 // as it sees them; bounding attacker-chosen ones (methods, tool names) is the
@@ -38,3 +42,22 @@ func (nopMetrics) Drift(string, string)                         {}
 func (nopMetrics) Phase(string, time.Duration)                  {}
 func (nopMetrics) Scanned(string, string, int)                  {}
 func (nopMetrics) Error(string)                                 {}
+
+// phaseName labels the ext_proc message a request carries, for metrics.
+func phaseName(req *extprocv3.ProcessingRequest) string {
+	switch req.Request.(type) {
+	case *extprocv3.ProcessingRequest_RequestHeaders:
+		return "request_headers"
+	case *extprocv3.ProcessingRequest_RequestBody:
+		return "request_body"
+	case *extprocv3.ProcessingRequest_ResponseHeaders:
+		return "response_headers"
+	case *extprocv3.ProcessingRequest_ResponseBody:
+		return "response_body"
+	case *extprocv3.ProcessingRequest_RequestTrailers:
+		return "request_trailers"
+	case *extprocv3.ProcessingRequest_ResponseTrailers:
+		return "response_trailers"
+	}
+	return "unknown"
+}
