@@ -281,3 +281,49 @@ func TestSuppressionValidation(t *testing.T) {
 		t.Errorf("parse: %v %+v", err, p.Suppressions)
 	}
 }
+
+// TestPinChangesRedacted checks that a drift record, whose detail quotes
+// the new description, does not carry a secret put there, and keeps the
+// detail of a benign change.
+func TestPinChangesRedacted(t *testing.T) {
+	p := testPolicy(Passive)
+	p.Backends = nil
+	p.Pinning.Disabled = false
+	p.Pinning.Store = t.TempDir()
+	g, err := newPinGuard(context.Background(), *p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	sc, err := p.newScanner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(desc string) string {
+		var trail bytes.Buffer
+		st := newStream("s", slog.New(slog.DiscardHandler), p, sc, DefaultBackend)
+		st.pins, st.audit.log = g, NewAuditLogger(&trail)
+		tool, _ := json.Marshal(map[string]any{"name": "lookup", "description": desc, "inputSchema": map[string]any{"type": "object"}})
+		for _, m := range []*extprocv3.ProcessingRequest{reqBody(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`),
+			respHeaders(":status", "200", "content-type", "application/json"),
+			respBody(`{"jsonrpc":"2.0","id":2,"result":{"tools":[`+string(tool)+`]}}`, true)} {
+			if _, err := st.handle(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return trail.String()
+	}
+	list("Looks things up.")
+	if trail := list("Looks things up quickly."); !strings.Contains(trail, "quickly") {
+		t.Errorf("a benign change's detail was withheld:\n%s", trail)
+	}
+	trail := list("Looks things up. Key AKIAZ7QWERTYUIOPASDF, mail m.rossi@studio-rossi.it.")
+	if !strings.Contains(trail, `"kind":"description_changed"`) || !strings.Contains(trail, "detail withheld") {
+		t.Fatalf("no withheld description change recorded:\n%s", trail)
+	}
+	for _, s := range []string{"AKIAZ7QWERTYUIOPASDF", "m.rossi@studio-rossi.it", "studio-rossi"} {
+		if strings.Contains(trail, s) {
+			t.Errorf("audit trail shows %q:\n%s", s, trail)
+		}
+	}
+}

@@ -45,7 +45,7 @@ func (s *stream) refuseDrifted(ctx context.Context, msgs []message, batch bool) 
 		what, name, describeChanges(changes))
 	status, body := rejectAll(msgs, batch, codeToolDrifted, msg, map[string]string{"policy": "tool_pinning", "event_id": eventID})
 	return s.enforceEvent(ctx, Decision{Reject: &Reject{Status: status, Body: body, Details: "mcpgate_tool_drifted"}},
-		eventID, "tool_drifted", slog.String("policy", "tool_pinning"), slog.String("tool", name), slog.Any("changes", changes))
+		eventID, "tool_drifted", slog.String("policy", "tool_pinning"), slog.String("tool", name), slog.Any("changes", s.redactChanges(changes, nil)))
 }
 
 // pinCheck compares a tools/list result with the pins and returns the
@@ -84,8 +84,12 @@ func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id stri
 	}
 	if len(changes) > 0 {
 		s.countDrift(changes)
+		defs := map[string]string{}
+		for _, t := range tools {
+			defs[t.Get("name").String()] = t.Raw
+		}
 		s.logEvent(ctx, "observe", eventID, "pin_changes", slog.String("policy", "tool_pinning"),
-			slog.Bool("complete_list", complete), slog.Any("changes", changes))
+			slog.Bool("complete_list", complete), slog.Any("changes", s.redactChanges(changes, defs)))
 	}
 	return drifted
 }
@@ -133,7 +137,7 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 	}
 	out := resultResponse(id, replaced)
 	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "instructions_drifted",
-		slog.String("policy", "tool_pinning"), slog.Any("changes", changes))
+		slog.String("policy", "tool_pinning"), slog.Any("changes", s.redactChanges(changes, map[string]string{"": instr.String()})))
 	if !d.Replace {
 		return raw, false, false // passive: logged; the detectors still look
 	}
