@@ -327,3 +327,20 @@ func TestPinChangesRedacted(t *testing.T) {
 		}
 	}
 }
+
+func TestExpiredSuppressionWarned(t *testing.T) {
+	p := *testPolicy(Passive)
+	p.Suppressions = []Suppression{
+		{Backend: "default", Tool: "echo", Rule: "injection.override", Evidence: "0123456789abcdef", Expires: time.Now().Add(-time.Minute), Reason: "old"},
+		{Backend: "default", Tool: "echo", Rule: "injection.override", Evidence: "fedcba9876543210", Expires: time.Now().Add(time.Hour), Reason: "current"},
+	}
+	var logs bytes.Buffer
+	srv, err := NewServer(context.Background(), p, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if n := strings.Count(logs.String(), "suppression expired"); n != 1 || !strings.Contains(logs.String(), "0123456789abcdef") {
+		t.Errorf("%d warnings:\n%s", n, logs.String())
+	}
+}

@@ -49,10 +49,7 @@ func NewServer(ctx context.Context, p Policy, log *slog.Logger, opts ...Option) 
 	for _, o := range opts {
 		o(srv)
 	}
-	for _, s := range p.ExpiredSuppressions(time.Now()) {
-		log.Warn("suppression expired, ignored", "backend", s.Backend, "tool", s.Tool, "rule", s.Rule,
-			"evidence", s.Evidence, "expires", s.Expires)
-	}
+	srv.warnExpired(p)
 	return srv, nil
 }
 

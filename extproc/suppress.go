@@ -53,6 +53,14 @@ func (p Policy) ExpiredSuppressions(now time.Time) []Suppression {
 	return out
 }
 
+// warnExpired logs each expired suppression of p, when a policy is loaded.
+func (srv *Server) warnExpired(p Policy) {
+	for _, s := range p.ExpiredSuppressions(time.Now()) {
+		srv.log.Warn("suppression expired, ignored", "backend", s.Backend, "tool", s.Tool, "rule", s.Rule,
+			"evidence", s.Evidence, "expires", s.Expires)
+	}
+}
+
 // suppression returns the unexpired entry matching a finding, if any.
 func (p *Policy) suppression(backend, tool string, f detectors.Finding, now time.Time) (Suppression, bool) {
 	for _, s := range p.Suppressions {
