@@ -10,7 +10,7 @@ ifeq ($(ENVOY),)
 ENVOY := $(CURDIR)/.venv/bin/envoy
 endif
 
-.PHONY: all build run test envoy redis hadolint bench vet clean
+.PHONY: all build run test envoy redis hadolint chromium bench vet clean
 all: build
 
 build:
@@ -53,6 +53,13 @@ server-everything:
 	  npm install --prefix $(CURDIR)/.cache/npm --no-audit --no-fund --silent \
 	    @modelcontextprotocol/server-everything@$(SERVER_EVERYTHING_VERSION); }
 
+# The admin page's test renders it in headless Chromium (Debian package).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "chromium not on PATH: installing the Debian package"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "could not install chromium (need root); the admin page test skips outside CI"; }
+
 run: build envoy
 	ENVOY=$(ENVOY) BIN=$(BIN) ./examples/demo.sh
 
@@ -61,7 +68,7 @@ vet:
 
 # End-to-end tests need Envoy; they fail (not skip) without it unless
 # MCPGATE_SKIP_ENVOY=1 is set.
-test: envoy redis server-everything hadolint vet
+test: envoy redis server-everything hadolint chromium vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 bench:

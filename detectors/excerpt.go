@@ -1,7 +1,10 @@
 package detectors
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -70,6 +73,46 @@ func redactKeep(secret string, keep int) string {
 	}
 	prefix := excerpt(secret[:keep])
 	return prefix + "…[redacted " + strconv.Itoa(len(secret)-keep) + "]"
+}
+
+// maskedExcerpt renders text[start:end] with every overlapping masked span
+// replaced by "[redacted]", when there is one: an injection or exfiltration
+// phrase around a key must not carry the key into a log.
+func maskedExcerpt(text string, start, end int, masked [][2]int) (string, bool) {
+	var cut [][2]int
+	for _, m := range masked {
+		if lo, hi := max(m[0], start), min(m[1], end); lo < hi {
+			cut = append(cut, [2]int{lo, hi})
+		}
+	}
+	if len(cut) == 0 {
+		return "", false
+	}
+	slices.SortFunc(cut, func(a, b [2]int) int { return a[0] - b[0] })
+	var b strings.Builder
+	at := start
+	for i, c := range cut {
+		if c[1] <= at {
+			continue // inside a span already masked
+		}
+		if c[0] > at || i == 0 {
+			b.WriteString(text[at:max(at, c[0])])
+			b.WriteString("[redacted]")
+		}
+		at = c[1]
+	}
+	b.WriteString(text[at:end])
+	return excerpt(b.String()), true
+}
+
+// EvidenceHash is Finding.Evidence for the matched text: 16 hex digits
+// (64 bits) of its SHA-256, short enough to copy into a suppression and
+// far too long to forge a second text with the same digits.
+func EvidenceHash(matched string) string {
+	sum := sha256.Sum256([]byte(matched))
+	var buf [16]byte
+	hex.Encode(buf[:], sum[:8])
+	return string(buf[:])
 }
 
 // schemeLen returns the length of "scheme://" at the start of s, or 0.

@@ -92,6 +92,10 @@ type Finding struct {
 	Start   int    `json:"start"`
 	End     int    `json:"end"`
 	Excerpt string `json:"excerpt"`
+	// Evidence is the first 16 hex digits of the SHA-256 of the matched
+	// bytes (text[Start:End]): it names the exact evidence, so a finding
+	// can be suppressed precisely, without keeping the text.
+	Evidence string `json:"evidence"`
 	// Field names the tool-definition string the finding is in (ScanTool only),
 	// e.g. "description" or "inputSchema.properties.path.description".
 	Field string `json:"field,omitempty"`

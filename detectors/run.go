@@ -32,6 +32,7 @@ type scanRun struct {
 	lastRule []int32     // result(): per rule, index of the last kept finding
 	ruleHits []int32     // findings per rule so far, to cap regexp work
 	hits     []acHit     // keyword occurrences, and scratch for the scan
+	masked   [][2]int    // result(): spans no excerpt may show
 	hits2    []acHit
 }
 
@@ -273,6 +274,15 @@ func (r *scanRun) result(raw bool) []Finding {
 	for i := range r.lastRule {
 		r.lastRule[i] = -1
 	}
+	// Spans of secrets and personal data, including those of disabled
+	// rules, which no other finding's excerpt may show.
+	masked := r.masked[:0]
+	for _, f := range r.findings {
+		if ruleTable[s.byID[f.Rule]].redact {
+			masked = append(masked, [2]int{f.Start, f.End})
+		}
+	}
+	r.masked = masked
 	kept := r.findings[:0]
 	for _, f := range r.findings {
 		ri := s.byID[f.Rule]
@@ -288,6 +298,15 @@ func (r *scanRun) result(raw bool) []Finding {
 	}
 	if len(kept) == 0 {
 		return nil
+	}
+	for i := range kept {
+		f := &kept[i]
+		f.Evidence = EvidenceHash(r.text[f.Start:f.End])
+		if !ruleTable[s.byID[f.Rule]].redact {
+			if ex, ok := maskedExcerpt(r.text, f.Start, f.End, masked); ok {
+				f.Excerpt = ex
+			}
+		}
 	}
 	return slices.Clone(kept)
 }

@@ -26,7 +26,7 @@ wait_port() { # host port name
 # program itself and cleanup can stop it.
 "$bin/example-server" --addr 127.0.0.1:8080 > >(sed 's/^/[server] /') 2>&1 & pids+=($!)
 wait_port 127.0.0.1 8080 "example server"
-"$bin/mcpgate" serve --listen 127.0.0.1:50051 --config examples/policy.yaml > >(sed 's/^/[mcpgate] /') 2>&1 & pids+=($!)
+"$bin/mcpgate" serve --listen 127.0.0.1:50051 --config examples/policy.yaml --admin 127.0.0.1:9090 > >(sed 's/^/[mcpgate] /') 2>&1 & pids+=($!)
 wait_port 127.0.0.1 50051 mcpgate
 "$envoy_bin" -c envoy/envoy.yaml --log-level warn > >(sed 's/^/[envoy] /') 2>&1 & pids+=($!)
 wait_port 127.0.0.1 10000 envoy
@@ -36,6 +36,7 @@ cat <<MSG
 mcpgate demo is up (active mode, policy examples/policy.yaml):
   MCP endpoint (SSE):  http://127.0.0.1:10000/mcp
   MCP endpoint (JSON): http://127.0.0.1:10000/mcp-json
+  Metrics:             http://127.0.0.1:9090/metrics (audit trail: the [mcpgate] lines with an event_id)
 Try it from another terminal:
   go run ./examples/client -url http://127.0.0.1:10000/mcp echo delete_files fetch_page
 (delete_files is outside the allowlist: hidden from tools/list, its call rejected;

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -68,22 +69,35 @@ func (s *stream) withholds(findings []detectors.Finding) bool {
 	return false
 }
 
-// logFindings writes one event per finding, all under eventID so the
-// notice a client sees leads to every one of them. source is the method
-// whose content was scanned; excerpts are redacted by the detectors.
-func (s *stream) logFindings(ctx context.Context, eventID, source, tool string, findings []detectors.Finding) {
+// logFindings writes one record per finding, all under eventID so the
+// notice a client sees leads to every one of them, and returns the findings
+// policy acts on: those no suppression matches. source is the method whose
+// content was scanned; excerpts are redacted by the detectors.
+func (s *stream) logFindings(ctx context.Context, eventID, source, tool string, findings []detectors.Finding) []detectors.Finding {
+	now := time.Now()
+	var acted []detectors.Finding
 	for _, f := range findings {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "mcpgate finding",
-			slog.String("event", "finding"),
-			slog.String("event_id", eventID),
-			slog.String("source", source),
-			slog.String("tool", truncate(tool, 64)),
-			slog.String("rule", f.Rule),
-			slog.String("category", string(f.Category)),
-			slog.String("severity", f.Severity.String()),
-			slog.String("field", truncate(f.Field, 128)),
-			slog.String("excerpt", f.Excerpt))
+		r := AuditRecord{EventID: eventID, Event: "finding", Method: source, Tool: tool, Rule: f.Rule,
+			Category: string(f.Category), Severity: f.Severity.String(), Field: f.Field, Excerpt: f.Excerpt, Evidence: f.Evidence}
+		var details []slog.Attr
+		if sup, ok := s.policy.suppression(s.backend, tool, f, now); ok {
+			r.Action = "suppressed"
+			details = append(details, slog.String("suppression_reason", truncate(sup.Reason, 200)),
+				slog.Time("suppression_expires", sup.Expires))
+		} else {
+			acted = append(acted, f)
+			r.WouldAction = "pass"
+			if s.withholds([]detectors.Finding{f}) {
+				r.WouldAction = "withhold"
+			}
+			r.Action = "pass"
+			if s.policy.Mode == Active {
+				r.Action = r.WouldAction
+			}
+		}
+		s.emit(ctx, r, details...)
 	}
+	return acted
 }
 
 // judgeContent scans a result (tools/call, resources/read, prompts/get,
@@ -104,8 +118,7 @@ func (s *stream) judgeContent(ctx context.Context, raw []byte, id, method string
 	}
 	eventID := s.nextEventID()
 	tool := s.calls[id].tool
-	s.logFindings(ctx, eventID, method, tool, findings)
-	if !s.withholds(findings) {
+	if findings = s.logFindings(ctx, eventID, method, tool, findings); !s.withholds(findings) {
 		return raw, false
 	}
 	notice := safetyNotice(method, eventID, findings)
@@ -135,8 +148,7 @@ func (s *stream) judgeSampling(ctx context.Context, raw []byte, v gjson.Result) 
 		return raw, false
 	}
 	eventID := s.nextEventID()
-	s.logFindings(ctx, eventID, "sampling/createMessage", "", findings)
-	if !s.withholds(findings) {
+	if findings = s.logFindings(ctx, eventID, "sampling/createMessage", "", findings); !s.withholds(findings) {
 		return raw, false
 	}
 	notice := safetyNotice("sampling/createMessage", eventID, findings)

@@ -48,7 +48,7 @@ func TestContentWithheld(t *testing.T) {
 		{"passive logs only", Passive,
 			[]*extprocv3.ProcessingRequest{call, jsonHeaders, respBody(`{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"`+attack+`"}]}}`, true)},
 			[]string{attack}, nil,
-			[]string{`"event":"finding"`, `"action":"would_mutate"`}, nil},
+			[]string{`"event":"finding"`, `"action":"pass","would_action":"mutate"`}, nil},
 		{"embedded resource and structuredContent scanned", Active,
 			[]*extprocv3.ProcessingRequest{call, jsonHeaders, respBody(`{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"resource","resource":{"uri":"file:///a","text":"fine"}}],"structuredContent":{"page":{"body":"`+attack+`"}}}}`, true)},
 			[]string{`"isError":true`}, []string{"attacker.example"},

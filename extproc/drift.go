@@ -45,7 +45,7 @@ func (s *stream) refuseDrifted(ctx context.Context, msgs []message, batch bool) 
 		what, name, describeChanges(changes))
 	status, body := rejectAll(msgs, batch, codeToolDrifted, msg, map[string]string{"policy": "tool_pinning", "event_id": eventID})
 	return s.enforceEvent(ctx, Decision{Reject: &Reject{Status: status, Body: body, Details: "mcpgate_tool_drifted"}},
-		eventID, "tool_drifted", slog.String("policy", "tool_pinning"), slog.Any("changes", changes))
+		eventID, "tool_drifted", slog.String("policy", "tool_pinning"), slog.String("tool", name), slog.Any("changes", s.redactChanges(changes, nil)))
 }
 
 // pinCheck compares a tools/list result with the pins and returns the
@@ -78,11 +78,17 @@ func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id stri
 		}
 	}
 	if err != nil {
+		s.audit.metrics.Error("pin_store")
 		return s.pinFailure(ctx, eventID, err, tools)
 	}
 	if len(changes) > 0 {
+		s.countDrift(changes)
+		defs := map[string]string{}
+		for _, t := range tools {
+			defs[t.Get("name").String()] = t.Raw
+		}
 		s.logEvent(ctx, "observe", eventID, "pin_changes", slog.String("policy", "tool_pinning"),
-			slog.Bool("complete_list", complete), slog.Any("changes", changes))
+			slog.Bool("complete_list", complete), slog.Any("changes", s.redactChanges(changes, defs)))
 	}
 	return drifted
 }
@@ -107,6 +113,12 @@ func (s *stream) pinFailure(ctx context.Context, eventID string, err error, entr
 	return all
 }
 
+func (s *stream) countDrift(changes []pinning.Change) {
+	for _, c := range changes {
+		s.audit.metrics.Drift(s.backend, string(c.Kind))
+	}
+}
+
 // describeChanges is a one-line summary for a client-facing error.
 func describeChanges(cs []pinning.Change) string {
 	parts := make([]string, 0, len(cs))
@@ -127,9 +139,11 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 	changes, err := s.pins.checkInstructions(ctx, s.backend, instr.String())
 	eventID := s.nextEventID()
 	if err != nil {
+		s.audit.metrics.Error("pin_store")
 		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
 		return raw, false, false
 	}
+	s.countDrift(changes)
 	if len(changes) == 0 || pinning.MaxSeverity(changes) < s.pins.cfg.Load().threshold {
 		return raw, false, false
 	}
@@ -142,7 +156,7 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 	}
 	out := resultResponse(id, replaced)
 	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "instructions_drifted",
-		slog.String("policy", "tool_pinning"), slog.Any("changes", changes))
+		slog.String("policy", "tool_pinning"), slog.Any("changes", s.redactChanges(changes, map[string]string{"": instr.String()})))
 	if !d.Replace {
 		return raw, false, false // passive: logged; the detectors still look
 	}

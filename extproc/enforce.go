@@ -11,7 +11,7 @@ import (
 )
 
 // enforce applies d in active mode; in passive mode it returns a pass and
-// logs what active mode would have done. Either way one event is logged.
+// records what active mode would have done. Either way one event is logged.
 func (s *stream) enforce(ctx context.Context, d Decision, event string, attrs ...slog.Attr) Decision {
 	return s.enforceEvent(ctx, d, s.nextEventID(), event, attrs...)
 }
@@ -19,10 +19,10 @@ func (s *stream) enforce(ctx context.Context, d Decision, event string, attrs ..
 func (s *stream) enforceEvent(ctx context.Context, d Decision, eventID, event string, attrs ...slog.Attr) Decision {
 	action := actionOf(d)
 	if s.policy.Mode != Active {
-		s.logEvent(ctx, "would_"+action, eventID, event, attrs...)
+		s.emit(ctx, AuditRecord{EventID: eventID, Event: event, Action: "pass", WouldAction: action}, attrs...)
 		return Decision{}
 	}
-	s.logEvent(ctx, action, eventID, event, attrs...)
+	s.emit(ctx, AuditRecord{EventID: eventID, Event: event, Action: action, WouldAction: action}, attrs...)
 	return d
 }
 
@@ -44,19 +44,11 @@ func actionOf(d Decision) string {
 	}
 }
 
-// logEvent writes one structured decision event; eventID "" allocates one.
+// logEvent writes one audit decision; eventID "" allocates one. action
+// "would_x" records a pass that active mode would have made x.
 func (s *stream) logEvent(ctx context.Context, action, eventID, event string, attrs ...slog.Attr) string {
-	if eventID == "" {
-		eventID = s.nextEventID()
-	}
-	all := append([]slog.Attr{
-		slog.String("event", event),
-		slog.String("action", action),
-		slog.String("event_id", eventID),
-		slog.String("mode", string(s.policy.Mode)),
-	}, attrs...)
-	s.log.LogAttrs(ctx, slog.LevelWarn, "mcpgate decision", all...)
-	return eventID
+	did, would := actionPair(action)
+	return s.emit(ctx, AuditRecord{EventID: eventID, Event: event, Action: did, WouldAction: would}, attrs...)
 }
 
 // nextEventID names a log event so a client-visible notice can point at it.

@@ -20,6 +20,7 @@ var (
 // inspectMessage judges one JSON-RPC message (or batch) from the backend and
 // returns its replacement if policy changes it.
 func (s *stream) inspectMessage(ctx context.Context, raw []byte) ([]byte, bool) {
+	s.audit.metrics.Scanned(s.backend, "response", len(raw))
 	if !utf8.Valid(raw) || !gjson.ValidBytes(raw) {
 		return s.withholdMessage(ctx, s.soleID(), "malformed_response", "mcpgate: response is not valid UTF-8 JSON")
 	}
@@ -182,10 +183,10 @@ func (s *stream) toolPoisoned(ctx context.Context, eventID, name string, t gjson
 		// The tool is valid JSON inside a valid message, so this is a
 		// detector bug; hiding the tool is the safe side.
 		s.log.ErrorContext(ctx, "scan tool", "err", err, "tool", truncate(name, 64))
+		s.audit.metrics.Error("detector")
 		return true
 	}
-	s.logFindings(ctx, eventID, "tools/list", name, findings)
-	return s.withholds(findings)
+	return s.withholds(s.logFindings(ctx, eventID, "tools/list", name, findings))
 }
 
 // spliceArray replaces the array arr (parsed from raw) with the kept

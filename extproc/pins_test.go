@@ -106,7 +106,7 @@ func TestPinTrustOnFirstUse(t *testing.T) {
 				if ir == nil || !strings.Contains(string(ir.Body), `"code":-32004`) || !strings.Contains(string(ir.Body), "changed since it was pinned") {
 					t.Errorf("call to drifted tool: %v", ir)
 				}
-			} else if ir != nil || !strings.Contains(logs, `"action":"would_reject"`) {
+			} else if ir != nil || !strings.Contains(logs, `"action":"pass","would_action":"reject"`) {
 				t.Errorf("passive call: %v\n%s", ir, logs)
 			}
 			if ir, _ := r.call("echo"); ir != nil {

@@ -45,7 +45,8 @@ type Policy struct {
 	// (the pin store is unreachable): open passes, closed withholds.
 	FailureMode FailureMode `yaml:"failure_mode"`
 	// Auth holds the agents' bearer tokens; backends opt in with auth.
-	Auth AuthPolicy `yaml:"auth"`
+	Auth         AuthPolicy    `yaml:"auth"`
+	Suppressions []Suppression `yaml:"suppressions"` // see suppress.go
 }
 
 // PinningPolicy configures tool pinning (package pinning).
@@ -168,6 +169,9 @@ func (p Policy) Validate() error {
 	}
 	if err := p.Auth.validate(); err != nil {
 		return fmt.Errorf("auth: %w", err)
+	}
+	if err := validateSuppressions(p.Suppressions); err != nil {
+		return err
 	}
 	for name, b := range p.Backends {
 		if err := b.validate(p.Auth); err != nil {

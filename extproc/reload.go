@@ -57,6 +57,7 @@ func (srv *Server) Reload(p Policy) error {
 		srv.pins.cfg.Store(pins)
 	}
 	srv.cur.Store(snap)
+	srv.warnExpired(snap.policy)
 	return nil
 }
 

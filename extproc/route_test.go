@@ -123,7 +123,7 @@ func TestPerRoutePolicy(t *testing.T) {
 	}{
 		{"default allows add", "default", []*extprocv3.ProcessingRequest{call("add")}, 0, "", ""},
 		{"strict denies add", "strict", []*extprocv3.ProcessingRequest{call("add")}, 200, `is not allowed by policy tool_allowlist (backend strict)`, `"backend":"strict"`},
-		{"observe only logs", "observe", []*extprocv3.ProcessingRequest{call("delete_files")}, 0, "", `"action":"would_reject"`},
+		{"observe only logs", "observe", []*extprocv3.ProcessingRequest{call("delete_files")}, 0, "", `"action":"pass","would_action":"reject"`},
 		{"default body limit", "default", []*extprocv3.ProcessingRequest{big}, 0, "", ""},
 		{"strict body limit", "strict", []*extprocv3.ProcessingRequest{big}, 413, "larger than 200 bytes", "body_too_large"},
 		{"default withholds medium", "default", injected, 0, "mcpgate withheld this tools/call content", `"action":"mutate"`},

@@ -125,7 +125,7 @@ func TestScoreInBand(t *testing.T) {
 					}
 				}
 			}
-			if c.mode == Passive && rep.Score < c.topMin && !strings.Contains(logs, `"action":"would_reject"`) {
+			if c.mode == Passive && rep.Score < c.topMin && !strings.Contains(logs, `"action":"pass","would_action":"reject"`) {
 				t.Errorf("passive mode did not log would_reject: %s", logs)
 			}
 		})

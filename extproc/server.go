@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/codes"
@@ -31,11 +32,13 @@ type Server struct {
 	// bodyLimit is the largest body the gRPC server was sized for.
 	bodyLimit int
 	reloading sync.Mutex
+	audit     *slog.Logger // the audit trail; default log
+	metrics   Metrics
 }
 
 // NewServer returns a processor applying p, or an error if p is invalid
 // or its pin store cannot be opened. Close releases the store.
-func NewServer(ctx context.Context, p Policy, log *slog.Logger) (*Server, error) {
+func NewServer(ctx context.Context, p Policy, log *slog.Logger, opts ...Option) (*Server, error) {
 	snap, err := newSnapshot(p)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
@@ -49,8 +52,13 @@ func NewServer(ctx context.Context, p Policy, log *slog.Logger) (*Server, error)
 		pins.Close()
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	srv := &Server{pins: pins, scores: scores, log: log, bodyLimit: snap.policy.LargestBody()}
+	srv := &Server{pins: pins, scores: scores, log: log, bodyLimit: snap.policy.LargestBody(),
+		audit: log, metrics: nopMetrics{}}
 	srv.cur.Store(snap)
+	for _, o := range opts {
+		o(srv)
+	}
+	srv.warnExpired(snap.policy)
 	return srv, nil
 }
 
@@ -65,23 +73,31 @@ func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	st := newStream(streamID(), srv.log, &snap.policy, snap.scanner, backendOf(ctx))
 	st.pins = srv.pins
 	st.scores = srv.scores
+	st.audit.log, st.audit.metrics = srv.audit, srv.metrics
+	srv.metrics.StreamStarted(st.backend)
 	for {
 		req, err := ps.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
 			return nil // Envoy ends streams by cancelling them
 		}
 		if err != nil {
+			srv.metrics.Error("receive")
 			return fmt.Errorf("receive: %w", err)
 		}
+		start := time.Now()
 		resp, err := st.handle(ctx, req)
+		srv.metrics.Phase(phaseName(req), time.Since(start))
 		if err != nil {
+			srv.metrics.Error("protocol")
 			st.log.ErrorContext(ctx, "cannot process message", "err", err)
 			return status.Error(codes.FailedPrecondition, err.Error())
 		}
+		st.attachMetadata(resp)
 		if err := ps.Send(resp); err != nil {
 			if status.Code(err) == codes.Canceled {
 				return nil
 			}
+			srv.metrics.Error("send")
 			return fmt.Errorf("send: %w", err)
 		}
 	}

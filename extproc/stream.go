@@ -49,7 +49,8 @@ type stream struct {
 	// resolved is the backend's effective policy, kept in the stream so
 	// resolving costs no allocation of its own.
 	resolved Policy
-	events   int // findings and decisions logged so far, for event ids
+	events   int         // findings and decisions logged so far, for event ids
+	audit    streamAudit // audit trail, metrics and Envoy metadata
 
 	session string
 	calls   map[string]call // by raw JSON id; notifications are not kept
@@ -78,6 +79,7 @@ func newStream(id string, log *slog.Logger, p *Policy, sc contentScanner, backen
 		unknown:  !ok,
 		resolved: eff,
 		calls:    map[string]call{},
+		audit:    streamAudit{log: log, metrics: nopMetrics{}},
 	}
 	s.policy = &s.resolved
 	return s
@@ -122,6 +124,7 @@ func (s *stream) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) D
 	}
 	if v := headerValue(h.GetHeaders(), "mcp-protocol-version"); v != "" {
 		s.log = s.log.With("protocol_version", truncate(v, 32))
+		s.audit.protocol = truncate(v, 32)
 	}
 	return s.authenticate(ctx, h.GetHeaders())
 }
@@ -162,11 +165,13 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 			Details: "mcpgate_bad_request",
 		}}, "bad_request", slog.String("reason", err.Error()))
 	}
+	s.audit.metrics.Scanned(s.backend, "request", len(body))
 	var denied []message
 	for _, m := range msgs {
 		if m.isResp || m.method == "" {
 			continue
 		}
+		s.audit.metrics.Message(s.backend, m.method, m.tool)
 		if m.id != "" {
 			s.calls[m.id] = call{method: m.method, tool: m.tool, paged: m.paged}
 		}
@@ -176,6 +181,7 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 	}
 	if len(msgs) == 1 {
 		s.log = s.log.With("method", msgs[0].method)
+		s.audit.method = truncate(msgs[0].method, 64)
 	}
 	if len(denied) == 0 {
 		if d, refused := s.refuseLowScore(ctx, msgs, batch); refused {

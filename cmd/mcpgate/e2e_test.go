@@ -134,7 +134,7 @@ func TestEndToEnd(t *testing.T) {
 				assertLog(t, logs, `"action":"reject"`, `"event":"tool_not_allowed"`, `"event":"tools_filtered"`,
 					`"poisoned_tools":["add"]`, `"event":"content_withheld"`, `"rule":"injection.override"`)
 			} else {
-				assertLog(t, logs, `"action":"would_reject"`, `"action":"would_mutate"`)
+				assertLog(t, logs, `"action":"pass","would_action":"reject"`, `"action":"pass","would_action":"mutate"`)
 			}
 		})
 	}

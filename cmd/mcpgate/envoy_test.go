@@ -117,16 +117,34 @@ func startEnvoyEdited(t *testing.T, backendPort, mcpgatePort int, edits map[stri
 	return runEnvoy(t, cfg, listen, admin)
 }
 
+// startEnvoyLog is startEnvoy also returning Envoy's output (its access
+// log and warnings).
+func startEnvoyLog(t *testing.T, backendPort, mcpgatePort int) (string, *syncBuffer) {
+	t.Helper()
+	listen, admin := freePort(t), freePort(t)
+	cfg := envoyConfig(t, map[int]int{10000: listen, 9901: admin, 8080: backendPort, 50051: mcpgatePort})
+	return runEnvoyLog(t, cfg, listen, admin)
+}
+
 // runEnvoy starts Envoy on a config whose listener and admin ports are
 // listen and admin, and returns the listener URL once Envoy is ready.
 func runEnvoy(t *testing.T, cfg string, listen, admin int) string {
+	t.Helper()
+	u, _ := runEnvoyLog(t, cfg, listen, admin)
+	return u
+}
+
+// runEnvoyLog is runEnvoy also returning Envoy's output.
+func runEnvoyLog(t *testing.T, cfg string, listen, admin int) (string, *syncBuffer) {
 	t.Helper()
 	var out syncBuffer
 	level := os.Getenv("MCPGATE_ENVOY_LOG_LEVEL") // e.g. debug, when a test fails inside Envoy
 	if level == "" {
 		level = "warn"
 	}
-	cmd := exec.Command(envoyBinary(t), "-c", cfg, "--use-dynamic-base-id", "--concurrency", "1", "--log-level", level)
+	// The access log is flushed every --file-flush-interval-msec (10 s by default).
+	cmd := exec.Command(envoyBinary(t), "-c", cfg, "--use-dynamic-base-id", "--concurrency", "1", "--log-level", level,
+		"--file-flush-interval-msec", "100")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start envoy: %v", err)
@@ -152,13 +170,13 @@ func runEnvoy(t *testing.T, cfg string, listen, admin int) string {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if strings.TrimSpace(string(body)) == "LIVE" {
-				return fmt.Sprintf("http://127.0.0.1:%d", listen)
+				return fmt.Sprintf("http://127.0.0.1:%d", listen), &out
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("envoy not ready after 20s:\n%s", out.String())
-	return ""
+	return "", nil
 }
 
 // startMcpgate runs `mcpgate serve` in-process on a free port and returns

@@ -72,7 +72,7 @@ func TestPinningEndToEnd(t *testing.T) {
 				if active {
 					assertLog(t, logs, `"drifted_tools":["add"]`, `"event":"tool_drifted"`)
 				} else {
-					assertLog(t, logs, `"action":"would_mutate"`, `"action":"would_reject"`)
+					assertLog(t, logs, `"action":"pass","would_action":"mutate"`, `"action":"pass","would_action":"reject"`)
 				}
 			}
 			if t.Failed() {

@@ -140,7 +140,7 @@ func TestPerRouteEndToEnd(t *testing.T) {
 		if err, reached := callDelete(cs); err != nil || reached != 1 {
 			t.Errorf("delete_files: %v, reached backend %d times; want it passed", err, reached)
 		}
-		assertLog(t, logs, `"backend":"observe"`, `"action":"would_reject"`)
+		assertLog(t, logs, `"backend":"observe"`, `"action":"pass","would_action":"reject"`)
 	})
 	t.Run("strict route without a token", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, gw+"/strict"+mcpserver.PathJSON, strings.NewReader(listBody))

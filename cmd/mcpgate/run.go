@@ -13,6 +13,7 @@ commands:
   scan    scan a text or JSON lines with the detectors
   pin     pin a server's tools into a lockfile, check or update it
   audit   grade a server's tools: the MCP Score, for people and CI
+  report  summarise an audit trail: top rules and tools, what active mode blocks
   help    show this help
 
 Run "mcpgate <command> -h" for a command's flags.
@@ -28,13 +29,15 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, args[1:], stderr, nil)
+		return serveIO(ctx, args[1:], stdout, stderr, nil)
 	case "scan":
 		return scan(args[1:], stdin, stdout, stderr)
 	case "pin":
 		return pin(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return audit(ctx, args[1:], stdout, stderr)
+	case "report":
+		return report(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -75,7 +75,7 @@ func TestMinScoreEndToEnd(t *testing.T) {
 				if calls.Load() != 1 {
 					t.Errorf("backend got %d tools/call requests, want 1", calls.Load())
 				}
-				assertLog(t, logs, `"msg":"mcpgate score"`, `"event":"score_below_minimum"`, `"action":"would_reject"`)
+				assertLog(t, logs, `"msg":"mcpgate score"`, `"event":"score_below_minimum"`, `"action":"pass","would_action":"reject"`)
 			}
 			if t.Failed() {
 				t.Logf("mcpgate log:\n%s", logs.String())

@@ -12,6 +12,7 @@ import (
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/mcpgate/mcpgate/extproc"
+	"github.com/mcpgate/mcpgate/extproc/metrics"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -24,12 +25,21 @@ type serveFlags struct {
 	logLevel     slog.Level
 	drainTimeout time.Duration
 	reload       time.Duration
+	admin        string
+	audit        auditFlags
 }
 
-// serve runs the ext_proc gRPC service until ctx ends, then drains open
-// streams for up to --drain-timeout. ready, if set, receives the bound
-// address once the server accepts connections (tests use port 0).
+// serve runs serveIO with the audit trail's default output, stdout, going
+// to stderr with the log: one stream for tests to read.
 func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- net.Addr) int {
+	return serveIO(ctx, args, stderr, stderr, ready)
+}
+
+// serveIO runs the ext_proc gRPC service until ctx ends, then drains open
+// streams for up to --drain-timeout. The audit trail goes to stdout unless
+// --audit-log names a file. ready, if set, receives the bound address once the
+// server accepts connections (tests use port 0).
+func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- net.Addr) int {
 	var f serveFlags
 	fs := flag.NewFlagSet("mcpgate serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -39,6 +49,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- ne
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", 30*time.Second, "on SIGTERM, how long open streams may finish")
 	fs.DurationVar(&f.reload, "reload-interval", 2*time.Second, "how often to check --config and the files it names for changes (0: never reload)")
+	fs.StringVar(&f.admin, "admin", "", "admin HTTP address for /metrics, /healthz, /readyz, e.g. 127.0.0.1:9090 (default off)")
+	f.audit.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -48,16 +60,49 @@ func serve(ctx context.Context, args []string, stderr io.Writer, ready chan<- ne
 		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
 		return 2
 	}
-	proc, err := extproc.NewServer(ctx, policy, log)
+	auditOut, err := f.audit.open(stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
+		return 2
+	}
+	defer auditOut.Close()
+	var admin *adminDeps
+	var auditW io.Writer = &reportingWriter{w: auditOut, log: log}
+	var opts []extproc.Option
+	var prom *metrics.Prometheus
+	if f.admin != "" {
+		prom = metrics.New()
+		admin = &adminDeps{metrics: prom.Handler(), view: &auditView{}, mode: policy.Mode}
+		auditW = io.MultiWriter(auditOut, admin.view)
+		opts = append(opts, extproc.WithMetrics(prom))
+	}
+	opts = append(opts, extproc.WithAudit(extproc.NewAuditLogger(auditW)))
+	proc, err := extproc.NewServer(ctx, policy, log, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpgate serve: %v\n", err)
 		return 2
 	}
 	defer proc.Close()
+	if admin != nil {
+		prom.ScoresFrom(func() map[string]float64 {
+			out := map[string]float64{}
+			for b, r := range proc.Scores() {
+				out[b] = float64(r.Score)
+			}
+			return out
+		})
+		admin.scores = func() map[string]backendScore {
+			out := map[string]backendScore{}
+			for b, r := range proc.Scores() {
+				out[b] = backendScore{Score: float64(r.Score), Grade: string(r.Grade)}
+			}
+			return out
+		}
+	}
 	if f.config != "" && f.reload > 0 {
 		go watchPolicy(ctx, f, proc, log)
 	}
-	if err := runServer(ctx, f, proc, policy, log, ready); err != nil {
+	if err := runServer(ctx, f, proc, policy, log, ready, admin); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
@@ -81,7 +126,7 @@ func loadPolicy(f serveFlags) (extproc.Policy, error) {
 	return p, nil
 }
 
-func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr) error {
+func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr, admin *adminDeps) error {
 	lis, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -92,6 +137,13 @@ func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extpro
 	healthpb.RegisterHealthServer(gs, hs)
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(extprocv3.ExternalProcessor_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	if admin != nil {
+		stopAdmin, err := startAdmin(f.admin, adminHandler(admin, hs), log)
+		if err != nil {
+			return err
+		}
+		defer stopAdmin()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- gs.Serve(lis) }()

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc/health"
+
+	"github.com/mcpgate/mcpgate/extproc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// adminDeps is what the admin listener shows.
+type adminDeps struct {
+	metrics http.Handler
+	view    *auditView
+	mode    extproc.Mode
+	scores  func() map[string]backendScore // nil: no scores yet
+}
+
+// adminHandler serves the admin listener: / (a read-only page of recent
+// audit records), /metrics, /healthz (the process answers) and /readyz
+// (the gRPC health service reports SERVING, so it turns 503 as soon as
+// draining starts, like grpc.health.v1).
+func adminHandler(d *adminDeps, hs *health.Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", dashboard(d.mode, d.view, d.scores))
+	mux.Handle("GET /metrics", d.metrics)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		resp, err := hs.Check(r.Context(), &healthpb.HealthCheckRequest{})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			http.Error(w, "not serving", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	return mux
+}
+
+// startAdmin serves h on addr until stop is called.
+func startAdmin(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("admin listen: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin server failed", "err", err)
+		}
+	}()
+	log.Info("admin serving", "addr", lis.Addr().String(), "paths", "/ /metrics /healthz /readyz")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}

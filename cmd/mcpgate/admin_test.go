@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/mcpgate/mcpgate/extproc"
+)
+
+// TestAdminReadiness checks that /readyz follows the gRPC health service,
+// so it turns 503 when serve starts draining, while /healthz stays 200.
+func TestAdminReadiness(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "m 1\n") })
+	for _, tc := range []struct {
+		status              healthpb.HealthCheckResponse_ServingStatus
+		shutdown            bool
+		readyz, healthz, mc int
+	}{
+		{healthpb.HealthCheckResponse_SERVING, false, 200, 200, 200},
+		{healthpb.HealthCheckResponse_NOT_SERVING, false, 503, 200, 200},
+		{healthpb.HealthCheckResponse_SERVING, true, 503, 200, 200}, // what serve does on SIGTERM
+	} {
+		hs := health.NewServer()
+		hs.SetServingStatus("", tc.status)
+		if tc.shutdown {
+			hs.Shutdown()
+		}
+		h := adminHandler(&adminDeps{metrics: metrics, view: &auditView{}, mode: extproc.Passive}, hs)
+		for path, want := range map[string]int{"/readyz": tc.readyz, "/healthz": tc.healthz, "/metrics": tc.mc, "/": 200, "/nope": 404} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			if rec.Code != want {
+				t.Errorf("%v shutdown=%v %s: %d, want %d", tc.status, tc.shutdown, path, rec.Code, want)
+			}
+		}
+	}
+}
+
+func TestRotatingFile(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		backups   int
+		wantFiles []string
+	}{
+		{"two backups", 2, []string{"audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"}},
+		{"no backups", 0, []string{"audit.jsonl"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			name := filepath.Join(dir, "audit.jsonl")
+			r, err := openRotating(name, 100, tc.backups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := strings.Repeat("x", 39) + "\n" // two lines per 100-byte file
+			for range 9 {
+				if _, err := r.Write([]byte(line)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.Close()
+			entries, _ := os.ReadDir(dir)
+			var got []string
+			total := 0
+			for _, e := range entries {
+				got = append(got, e.Name())
+				b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+				if len(b) > 100 || len(b)%len(line) != 0 {
+					t.Errorf("%s: %d bytes, not whole lines within the limit", e.Name(), len(b))
+				}
+				total += len(b)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.wantFiles, " ") {
+				t.Errorf("files %v, want %v", got, tc.wantFiles)
+			}
+			// 9 lines, 2 per file: the current file holds 1, each backup 2.
+			if want := (1 + 2*tc.backups) * len(line); total != want {
+				t.Errorf("%d bytes kept, want %d", total, want)
+			}
+		})
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+// TestAuditWriteFailureLogged checks that lost audit records are reported
+// (slog drops write errors), once per interval rather than per record.
+func TestAuditWriteFailureLogged(t *testing.T) {
+	var logs strings.Builder
+	w := &reportingWriter{w: failingWriter{}, log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	for range 3 {
+		if _, err := w.Write([]byte("{}\n")); err == nil {
+			t.Fatal("error not returned")
+		}
+	}
+	if n := strings.Count(logs.String(), "audit trail write failed"); n != 1 {
+		t.Errorf("%d error lines, want 1:\n%s", n, logs.String())
+	}
+}
+
+// TestDashboardContent renders the page from records written through the
+// audit view, as serve does, with a score source that has grades.
+func TestDashboardContent(t *testing.T) {
+	view := &auditView{}
+	audit := extproc.NewAuditLogger(view)
+	audit.Warn("", "event_id", "s-1", "event", "finding", "mode", "passive", "action", "pass", "would_action", "withhold",
+		"stream", "s", "backend", "github", "tool", "<b>x</b>", "rule", "injection.override", "severity", "high", "evidence", "00000000000000aa")
+	audit.Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
+		"stream", "s", "backend", "github", slog.Group("details", slog.Any("changes", []map[string]string{{"kind": "description_changed", "tool": "get_issue", "severity": "high"}})))
+	for range viewSize { // the ring keeps the newest records only
+		audit.Warn("", "event_id", "f-1", "event", "tools_filtered", "mode", "passive", "action", "pass", "would_action", "mutate", "stream", "f", "backend", "default")
+	}
+	audit.Warn("", "event_id", "s-3", "event", "finding", "mode", "passive", "action", "suppressed",
+		"stream", "s", "backend", "github", "tool", "<b>x</b>", "rule", "injection.override", "severity", "high", "evidence", "00000000000000aa")
+	scores := func() map[string]backendScore { return map[string]backendScore{"github": {Score: 87, Grade: "B"}} }
+	rec := httptest.NewRecorder()
+	dashboard(extproc.Passive, view, scores).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	body := rec.Body.String()
+	for _, w := range []string{"87 (B)", "&lt;b&gt;x&lt;/b&gt;", "suppressed", fmt.Sprintf("%d audit records", viewSize)} {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	for _, w := range []string{"<b>x</b>", "get_issue: description_changed"} { // markup; a record the ring dropped
+		if strings.Contains(body, w) {
+			t.Errorf("page shows %q", w)
+		}
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	// Drift shows its changes while the record is kept.
+	view2 := &auditView{}
+	extproc.NewAuditLogger(view2).Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
+		"stream", "s", "backend", "github", slog.Group("details", slog.Any("changes", []map[string]string{{"kind": "description_changed", "tool": "get_issue", "severity": "high"}})))
+	rec = httptest.NewRecorder()
+	dashboard(extproc.Passive, view2, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(rec.Body.String(), "get_issue: description_changed (high)") {
+		t.Errorf("drift not shown:\n%s", rec.Body.String())
+	}
+}
