@@ -101,9 +101,13 @@ func (s *sseSplitter) hold(data []byte) {
 // held is how many bytes of an unfinished event are being held back.
 func (s *sseSplitter) held() int { return len(s.buf) }
 
-// rest returns the bytes of an unfinished event at end of stream.
+// rest returns what is held at end of stream: an unfinished event, or a
+// whole one whose blank line is a CR that feed held back (no LF can follow
+// it now). Passing that event unjudged would let a CR-only stream slip its
+// last event past the detectors.
 func (s *sseSplitter) rest() ssePiece {
-	p := ssePiece{data: s.buf, oversized: s.skipping, unfinished: true}
+	whole := len(s.buf) > 0 && s.pos == len(s.buf)-1 && s.pos == s.lineStart && s.buf[s.pos] == '\r'
+	p := ssePiece{data: s.buf, oversized: s.skipping || (whole && len(s.buf) > s.max), unfinished: !whole}
 	s.buf, s.pos, s.lineStart, s.eventStart = nil, 0, 0, 0
 	return p
 }
