@@ -10,7 +10,7 @@ ifeq ($(ENVOY),)
 ENVOY := $(CURDIR)/.venv/bin/envoy
 endif
 
-.PHONY: all build run test envoy redis bench bench-quick vet clean
+.PHONY: all build run test fuzz envoy redis bench bench-quick vet clean
 all: build
 
 build:
@@ -42,6 +42,18 @@ vet:
 # MCPGATE_SKIP_ENVOY=1 is set.
 test: envoy redis vet
 	$(GO) test -race -count=1 -timeout 10m ./...
+	$(MAKE) fuzz
+
+# Each fuzz target for FUZZTIME (seed corpora: testdata/fuzz and f.Add).
+# A longer hunt: make fuzz FUZZTIME=10m
+FUZZTIME ?= 5s
+FUZZ_TARGETS := extproc:FuzzSSESplit extproc:FuzzSSEStream extproc:FuzzRequestBody extproc:FuzzResponseBody \
+	detectors:FuzzScan detectors:FuzzScanFindings detectors:FuzzScanTool
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/ || exit 1; \
+	done
 
 # Load test through real Envoy (bench/README.md): direct, pass-everything
 # processor and mcpgate, interleaved; then mcpgate's memory with 1,000 open
