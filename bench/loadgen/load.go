@@ -118,15 +118,16 @@ func (c *client) call(ctx context.Context, buf *bytes.Buffer) error {
 
 // sample is one measurement of one setup and one cell.
 type sample struct {
-	p50, p99   time.Duration // sequential calls: latency without queueing
-	throughput float64       // calls per second with n concurrent clients
+	p50, p99   time.Duration   // sequential calls: latency without queueing
+	throughput float64         // calls per second with n concurrent clients
+	cpu        []time.Duration // per call in the throughput phase: Envoy's, then the processor's
 	errors     int
 	firstErr   error
 }
 
 // measure runs the latency phase (one client, calls one after another)
 // then the throughput phase (clients concurrent calls, closed loop).
-func measure(ctx context.Context, c *client, calls int, dur time.Duration, clients int) sample {
+func measure(ctx context.Context, c *client, calls int, dur time.Duration, clients int, pids []int) sample {
 	var s sample
 	var buf bytes.Buffer
 	lat := make([]time.Duration, 0, calls)
@@ -145,6 +146,7 @@ func measure(ctx context.Context, c *client, calls int, dur time.Duration, clien
 	var done, failed atomic.Int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	cpu0 := cpuTimes(pids)
 	t0 := time.Now()
 	end := t0.Add(dur)
 	for range clients {
@@ -165,7 +167,24 @@ func measure(ctx context.Context, c *client, calls int, dur time.Duration, clien
 	wg.Wait()
 	s.throughput = float64(done.Load()) / time.Since(t0).Seconds()
 	s.errors += int(failed.Load())
+	for i, c := range cpuTimes(pids) {
+		if n := done.Load(); n > 0 && cpu0[i] >= 0 && c >= 0 {
+			s.cpu = append(s.cpu, (c-cpu0[i])/time.Duration(n))
+		}
+	}
 	return s
+}
+
+// cpuTimes reads each process's CPU time; -1 where it cannot.
+func cpuTimes(pids []int) []time.Duration {
+	out := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		var err error
+		if out[i], err = cpuTime(pid); err != nil {
+			out[i] = -1
+		}
+	}
+	return out
 }
 
 func cmp(first, err error) error {

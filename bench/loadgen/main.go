@@ -137,7 +137,7 @@ func load(ctx context.Context, o options, stdout io.Writer) error {
 	for _, c := range cells {
 		results[c] = map[string][]sample{}
 		for _, setup := range setups { // warm-up, not recorded
-			measure(ctx, clients[setup][c.sse].withSize(c.size), 20, 200*time.Millisecond, o.clients)
+			measure(ctx, clients[setup][c.sse].withSize(c.size), 20, 200*time.Millisecond, o.clients, nil)
 		}
 	}
 	for r := range o.rounds {
@@ -151,7 +151,7 @@ func load(ctx context.Context, o options, stdout io.Writer) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				s := measure(ctx, clients[setup][c.sse].withSize(c.size), o.calls, o.duration, o.clients)
+				s := measure(ctx, clients[setup][c.sse].withSize(c.size), o.calls, o.duration, o.clients, st.pids[setup])
 				results[c][setup] = append(results[c][setup], s)
 			}
 		}

@@ -12,8 +12,8 @@ import (
 // pair rounds; medians of each number are what the targets are stated in.
 func report(w io.Writer, cells []cell, results map[cell]map[string][]sample) error {
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| output | setup | p50 | p99 | throughput | errors |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| output | setup | p50 | p99 | throughput | Envoy CPU/call | processor CPU/call | errors |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|")
 	var failed error
 	for _, c := range cells {
 		for _, setup := range setups {
@@ -25,10 +25,11 @@ func report(w io.Writer, cells []cell, results map[cell]map[string][]sample) err
 					failed = fmt.Errorf("%s %s %s: %w", setup, formatName(c.sse), sizeName(c.size), s.firstErr)
 				}
 			}
-			fmt.Fprintf(w, "| %s %s | %s | %s | %s | %.0f/s | %d |\n", sizeName(c.size), formatName(c.sse), setup,
+			fmt.Fprintf(w, "| %s %s | %s | %s | %s | %.0f/s | %s | %s | %d |\n", sizeName(c.size), formatName(c.sse), setup,
 				ms(medianDur(ss, func(s sample) time.Duration { return s.p50 })),
 				ms(medianDur(ss, func(s sample) time.Duration { return s.p99 })),
-				medianF(ss, func(s sample) float64 { return s.throughput }), errs)
+				medianF(ss, func(s sample) float64 { return s.throughput }),
+				micros(ss, 0), micros(ss, 1), errs)
 		}
 	}
 	fmt.Fprintln(w)
@@ -75,3 +76,19 @@ func medianF(ss []sample, f func(sample) float64) float64 {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", msf(d)) }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// micros is the median CPU per call of process i of a setup (0 Envoy,
+// 1 the processor), or "-" where there is none.
+func micros(ss []sample, i int) string {
+	var v []time.Duration
+	for _, s := range ss {
+		if i < len(s.cpu) {
+			v = append(v, s.cpu[i])
+		}
+	}
+	if len(v) == 0 {
+		return "-"
+	}
+	slices.Sort(v)
+	return fmt.Sprintf("%.0f µs", float64(v[len(v)/2])/float64(time.Microsecond))
+}

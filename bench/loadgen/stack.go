@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 type stack struct {
 	dir     string
 	envoys  map[string]string // setup -> listener base URL
+	pids    map[string][]int  // setup -> Envoy's and the processor's pids
 	mcpgate *exec.Cmd
 	procs   []*exec.Cmd
 }
@@ -44,7 +46,7 @@ func start(ctx context.Context, bin binaries, envoyConfig string, concurrency in
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{dir: dir, envoys: map[string]string{}}
+	s := &stack{dir: dir, envoys: map[string]string{}, pids: map[string][]int{}}
 	ports := map[string]int{}
 	for _, name := range []string{"backend", "passproc", "mcpgate"} {
 		if ports[name], err = freePort(); err != nil {
@@ -54,7 +56,8 @@ func start(ctx context.Context, bin binaries, envoyConfig string, concurrency in
 	if _, err := s.run(ctx, "backend", bin.backend, "-addr", addr(ports["backend"])); err != nil {
 		return s, err
 	}
-	if _, err := s.run(ctx, "passproc", bin.passproc, "-listen", addr(ports["passproc"])); err != nil {
+	pass, err := s.run(ctx, "passproc", bin.passproc, "-listen", addr(ports["passproc"]))
+	if err != nil {
 		return s, err
 	}
 	policy := filepath.Join(dir, "policy.yaml")
@@ -84,9 +87,17 @@ func start(ctx context.Context, bin binaries, envoyConfig string, concurrency in
 		if err := os.WriteFile(file, cfg, 0o600); err != nil {
 			return s, err
 		}
-		if _, err := s.run(ctx, "envoy-"+setup, bin.envoy, "-c", file, "--use-dynamic-base-id",
-			"--concurrency", fmt.Sprint(concurrency), "--log-level", "warn"); err != nil {
+		envoy, err := s.run(ctx, "envoy-"+setup, bin.envoy, "-c", file, "--use-dynamic-base-id",
+			"--concurrency", fmt.Sprint(concurrency), "--log-level", "warn")
+		if err != nil {
 			return s, err
+		}
+		s.pids[setup] = []int{envoy.Process.Pid}
+		switch setup {
+		case setupPass:
+			s.pids[setup] = append(s.pids[setup], pass.Process.Pid)
+		case setupMcpgate:
+			s.pids[setup] = append(s.pids[setup], s.mcpgate.Process.Pid)
 		}
 		if err := waitReady(ctx, admin); err != nil {
 			return s, fmt.Errorf("envoy %s: %w (log in %s)", setup, err, dir)
@@ -241,3 +252,29 @@ func waitHTTP(ctx context.Context, url string) error {
 	}
 	return fmt.Errorf("%s not answering after 10s", url)
 }
+
+// cpuTime is the user plus system CPU time a process has used so far
+// (the python wrapper of the Envoy wheel execs Envoy, keeping the pid).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	var ticks int64
+	for _, v := range f[11:13] { // utime, stime (fields 14 and 15)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTicks = 100
