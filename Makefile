@@ -10,7 +10,7 @@ ifeq ($(ENVOY),)
 ENVOY := $(CURDIR)/.venv/bin/envoy
 endif
 
-.PHONY: all build run test envoy redis hadolint chromium bench vet clean
+.PHONY: all build run test fuzz envoy redis hadolint chromium bench bench-quick vet clean
 all: build
 
 build:
@@ -70,9 +70,34 @@ vet:
 # MCPGATE_SKIP_ENVOY=1 is set.
 test: envoy redis server-everything hadolint chromium vet
 	$(GO) test -race -count=1 -timeout 10m ./...
+	$(MAKE) fuzz
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./detectors/ ./extproc/
+# Each fuzz target for FUZZTIME (seed corpora: testdata/fuzz and f.Add).
+# A longer hunt: make fuzz FUZZTIME=10m
+FUZZTIME ?= 5s
+FUZZ_TARGETS := extproc:FuzzSSESplit extproc:FuzzSSEStream extproc:FuzzRequestBody extproc:FuzzResponseBody \
+	detectors:FuzzScan detectors:FuzzScanFindings detectors:FuzzScanTool
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/ || exit 1; \
+	done
+
+# Load test through real Envoy (bench/README.md): direct, pass-everything
+# processor and mcpgate, interleaved; then mcpgate's memory with 1,000 open
+# SSE streams; then the Go micro-benchmarks. `make bench-quick` is a smoke run.
+LOADGEN_FLAGS ?=
+BENCH_COUNT   ?= 5
+bench: build envoy
+	$(GO) build -o $(BIN)/passproc ./bench/passproc
+	$(GO) build -o $(BIN)/bench-backend ./bench/backend
+	$(GO) build -o $(BIN)/loadgen ./bench/loadgen
+	$(BIN)/loadgen -envoy $(ENVOY) -mcpgate $(BIN)/mcpgate -passproc $(BIN)/passproc -backend $(BIN)/bench-backend $(LOADGEN_FLAGS)
+	$(BIN)/loadgen -envoy $(ENVOY) -mcpgate $(BIN)/mcpgate -passproc $(BIN)/passproc -backend $(BIN)/bench-backend -sse-streams 1000
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./detectors/ ./extproc/
+
+bench-quick:
+	$(MAKE) bench LOADGEN_FLAGS=-quick BENCH_COUNT=1
 
 clean:
 	rm -rf $(BIN)

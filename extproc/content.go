@@ -158,7 +158,7 @@ func (s *stream) judgeSampling(ctx context.Context, raw []byte, v gjson.Result) 
 	}
 	p["messages"] = mustJSON([]any{map[string]any{"role": "user", "content": textContent(notice)}})
 	delete(p, "systemPrompt")
-	out := mustJSON(map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(v.Get("id").Raw), "method": "sampling/createMessage", "params": p})
+	out := mustJSON(map[string]any{"jsonrpc": "2.0", "id": rawID(v.Get("id").Raw), "method": "sampling/createMessage", "params": p})
 	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "content_withheld",
 		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)))
 	return d.Body, d.Replace

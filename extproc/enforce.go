@@ -72,7 +72,7 @@ type rpcErrorResponse struct {
 // errorResponse builds a JSON-RPC error response; id is raw JSON, echoed
 // byte for byte so large numeric ids survive.
 func errorResponse(id string, code int, msg string, data map[string]string) []byte {
-	b, err := json.Marshal(rpcErrorResponse{JSONRPC: "2.0", ID: json.RawMessage(id), Error: rpcError{code, msg, data}})
+	b, err := json.Marshal(rpcErrorResponse{JSONRPC: "2.0", ID: rawID(id), Error: rpcError{code, msg, data}})
 	if err != nil {
 		// Only an invalid raw id can fail, and ids come from parsed JSON.
 		panic(fmt.Sprintf("extproc: marshal JSON-RPC error: %v", err))
@@ -96,13 +96,22 @@ func rejectAll(msgs []message, batch bool, code int, msg string, data map[string
 	return 202, nil
 }
 
+// rawID is a message id as raw JSON; a message without one (id "") is
+// answered with null, since an empty RawMessage cannot be marshalled.
+func rawID(id string) json.RawMessage {
+	if id == "" {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(id)
+}
+
 // resultResponse builds a JSON-RPC result response; id is raw JSON.
 func resultResponse(id string, result json.RawMessage) []byte {
 	return mustJSON(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
 		Result  json.RawMessage `json:"result"`
-	}{"2.0", json.RawMessage(id), result})
+	}{"2.0", rawID(id), result})
 }
 
 // joinReplies renders replies as one message or, for a batch, an array.

@@ -24,7 +24,7 @@ func (s *stream) inspectMessage(ctx context.Context, raw []byte) ([]byte, bool) 
 	if !utf8.Valid(raw) || !gjson.ValidBytes(raw) {
 		return s.withholdMessage(ctx, s.soleID(), "malformed_response", "mcpgate: response is not valid UTF-8 JSON")
 	}
-	root := gjson.ParseBytes(raw)
+	root := parseJSON(raw)
 	if !root.IsArray() {
 		return s.inspectObject(ctx, root, raw)
 	}

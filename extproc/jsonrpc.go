@@ -52,7 +52,7 @@ func parseBody(body []byte) (msgs []message, batch bool, err error) {
 	if !gjson.ValidBytes(body) {
 		return nil, false, errInvalidJSON
 	}
-	root := gjson.ParseBytes(body)
+	root := parseJSON(body)
 	switch {
 	case root.IsObject():
 		m, err := parseMessage(root)

@@ -7,13 +7,18 @@ import "bytes"
 // three), so a CR at the end of a chunk is not judged until the next byte is
 // known: treating it as a line end too early would turn a split CRLF into two
 // line ends and cut one event in two.
+//
+// Events that lie whole in a chunk are handed out as slices of it, without
+// copying; only an unfinished event is copied and held, so memory per
+// stream is one partial event at most, however long the stream lives.
 type sseSplitter struct {
-	buf        []byte
-	pos        int  // next byte to scan
-	lineStart  int  // start of the current line
-	eventStart int  // start of the current event
-	skipping   bool // discarding the rest of an oversized event
-	max        int  // largest event held back, in bytes
+	buf        []byte // the held unfinished event; never written after a piece of it is handed out
+	pos        int    // next byte to scan
+	lineStart  int    // start of the current line
+	eventStart int    // start of the current event
+	skipping   bool   // discarding the rest of an oversized event
+	max        int    // largest event held back, in bytes
+	pieces     []ssePiece
 }
 
 // ssePiece is a run of output bytes: a whole event, or part of an event too
@@ -28,26 +33,31 @@ type ssePiece struct {
 
 func newSSESplitter(max int) *sseSplitter { return &sseSplitter{max: max} }
 
-// feed adds a chunk and returns the pieces it completes. The returned slices
-// stay valid until the next call.
+// feed adds a chunk and returns the pieces it completes. The returned slice
+// is reused by the next call; the bytes of the pieces are never written to
+// again (they are the caller's chunk or a buffer the splitter lets go of),
+// so parsed values may point into them.
 func (s *sseSplitter) feed(chunk []byte) []ssePiece {
-	s.compact()
-	s.buf = append(s.buf, chunk...)
-	var out []ssePiece
-	for s.pos < len(s.buf) {
-		i := indexLineEnd(s.buf[s.pos:])
+	data := chunk
+	if len(s.buf) > 0 {
+		s.buf = append(s.buf, chunk...)
+		data = s.buf
+	}
+	out := s.pieces[:0]
+	for s.pos < len(data) {
+		i := indexLineEnd(data[s.pos:])
 		if i < 0 {
-			s.pos = len(s.buf)
+			s.pos = len(data)
 			break
 		}
 		p := s.pos + i
 		end := p + 1
-		if s.buf[p] == '\r' {
-			if end == len(s.buf) {
+		if data[p] == '\r' {
+			if end == len(data) {
 				s.pos = p // wait: this CR may start a CRLF
 				break
 			}
-			if s.buf[end] == '\n' {
+			if data[end] == '\n' {
 				end++
 			}
 		}
@@ -59,38 +69,47 @@ func (s *sseSplitter) feed(chunk []byte) []ssePiece {
 		// An event over the limit is oversized even when it arrived whole,
 		// so the outcome does not depend on how the stream was chunked.
 		big := s.skipping || end-s.eventStart > s.max
-		out = append(out, ssePiece{data: s.buf[s.eventStart:end], oversized: big})
+		out = append(out, ssePiece{data: data[s.eventStart:end:end], oversized: big})
 		s.eventStart, s.skipping = end, false
 	}
 	if held := s.pos - s.eventStart; held > s.max || (s.skipping && held > 0) {
 		// The event is too big to judge whole: release what is held and
 		// keep releasing until the event ends.
-		out = append(out, ssePiece{data: s.buf[s.eventStart:s.pos], oversized: true})
+		out = append(out, ssePiece{data: data[s.eventStart:s.pos:s.pos], oversized: true})
 		s.eventStart, s.skipping = s.pos, true
 	}
+	s.pieces = out
+	s.hold(data)
 	return out
 }
 
-// held is how many bytes of an unfinished event are being held back.
-func (s *sseSplitter) held() int { return len(s.buf) - s.eventStart }
-
-// rest returns the bytes of an unfinished event at end of stream.
-func (s *sseSplitter) rest() ssePiece {
-	p := ssePiece{data: s.buf[s.eventStart:], oversized: s.skipping, unfinished: true}
-	s.buf, s.pos, s.lineStart, s.eventStart = nil, 0, 0, 0
-	return p
-}
-
-// compact drops bytes already handed out so the buffer holds one event at most.
-func (s *sseSplitter) compact() {
-	if s.eventStart == 0 {
-		return
+// hold keeps the unfinished tail of data for the next chunk. A buffer that
+// pieces were cut from is handed over with them, so the tail is copied.
+func (s *sseSplitter) hold(data []byte) {
+	tail := data[s.eventStart:]
+	switch {
+	case len(tail) == 0:
+		s.buf = nil
+	case s.eventStart > 0 || len(s.buf) == 0:
+		s.buf = append(make([]byte, 0, len(tail)+512), tail...)
 	}
-	n := copy(s.buf, s.buf[s.eventStart:])
-	s.buf = s.buf[:n]
 	s.pos -= s.eventStart
 	s.lineStart -= s.eventStart
 	s.eventStart = 0
+}
+
+// held is how many bytes of an unfinished event are being held back.
+func (s *sseSplitter) held() int { return len(s.buf) }
+
+// rest returns what is held at end of stream: an unfinished event, or a
+// whole one whose blank line is a CR that feed held back (no LF can follow
+// it now). Passing that event unjudged would let a CR-only stream slip its
+// last event past the detectors.
+func (s *sseSplitter) rest() ssePiece {
+	whole := len(s.buf) > 0 && s.pos == len(s.buf)-1 && s.pos == s.lineStart && s.buf[s.pos] == '\r'
+	p := ssePiece{data: s.buf, oversized: s.skipping || (whole && len(s.buf) > s.max), unfinished: !whole}
+	s.buf, s.pos, s.lineStart, s.eventStart = nil, 0, 0, 0
+	return p
 }
 
 // sseEvent is a parsed event: its data joined as the spec says, and the
@@ -116,11 +135,14 @@ func parseSSEEvent(raw []byte) sseEvent {
 			continue
 		}
 		value = bytes.TrimPrefix(value, []byte(" "))
-		if ev.hasData {
-			ev.data = append(ev.data, '\n')
+		if !ev.hasData {
+			// The usual single data line needs no copy; the capped
+			// capacity makes a second line's append copy rather than
+			// write into raw.
+			ev.data, ev.hasData = value[:len(value):len(value)], true
+			continue
 		}
-		ev.data = append(ev.data, value...)
-		ev.hasData = true
+		ev.data = append(append(ev.data, '\n'), value...)
 	}
 	return ev
 }

@@ -2,6 +2,7 @@ package extproc
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -45,7 +46,7 @@ func TestSSESplitterEveryCut(t *testing.T) {
 func TestSSESplitterOversized(t *testing.T) {
 	sp := newSSESplitter(12)
 	big := "data: " + strings.Repeat("x", 20) + "\n\n"
-	pieces := sp.feed([]byte(big[:15]))
+	pieces := slices.Clone(sp.feed([]byte(big[:15]))) // feed reuses its result slice
 	pieces = append(pieces, sp.feed([]byte(big[15:]+"data: ok\n\n"))...)
 	var joined bytes.Buffer
 	for _, p := range pieces[:len(pieces)-1] {

@@ -317,20 +317,23 @@ func (s *stream) streamedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 	}
 	// The usual chunk is whole events, all passed: answer without copying.
 	// Only a replacement, a drop or bytes held across chunks need a body.
-	replaced := make([][]byte, len(pieces)) // nil: the piece as it came
-	changed, emitted := false, 0
+	var replaced [][]byte // made on the first replacement; nil entry: the piece as it came
+	emitted := 0
 	for i, p := range pieces {
 		emitted += len(p.data)
 		if r, ok := s.judgePiece(ctx, p); ok {
-			replaced[i], changed = r, true
+			if replaced == nil {
+				replaced = make([][]byte, len(pieces))
+			}
+			replaced[i] = r
 		}
 	}
-	if !changed && heldBefore == 0 && emitted == len(b.Body) {
+	if replaced == nil && heldBefore == 0 && emitted == len(b.Body) {
 		return Decision{}
 	}
-	out := []byte{}
+	out := make([]byte, 0, emitted)
 	for i, p := range pieces {
-		if replaced[i] != nil {
+		if replaced != nil && replaced[i] != nil {
 			out = append(out, replaced[i]...)
 		} else {
 			out = append(out, p.data...)

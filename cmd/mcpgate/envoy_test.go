@@ -46,7 +46,8 @@ func freePort(t *testing.T) int {
 
 // envoyConfig rewrites the bundled envoy.yaml's fixed ports, failing if the
 // file no longer has them (so the test cannot silently run another config).
-func envoyConfig(t *testing.T, ports map[int]int) string {
+// edits are further old, new pairs, each old occurring exactly once.
+func envoyConfig(t *testing.T, ports map[int]int, edits ...string) string {
 	t.Helper()
 	data, err := os.ReadFile("../../envoy/envoy.yaml")
 	if err != nil {
@@ -59,6 +60,12 @@ func envoyConfig(t *testing.T, ports map[int]int) string {
 			t.Fatalf("envoy.yaml: want exactly one %q", old)
 		}
 		cfg = strings.Replace(cfg, old, fmt.Sprintf("port_value: %d }", to), 1)
+	}
+	for i := 0; i+1 < len(edits); i += 2 {
+		if strings.Count(cfg, edits[i]) != 1 {
+			t.Fatalf("envoy.yaml: want exactly one %q", edits[i])
+		}
+		cfg = strings.Replace(cfg, edits[i], edits[i+1], 1)
 	}
 	file := filepath.Join(t.TempDir(), "envoy.yaml")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
@@ -86,35 +93,24 @@ func (s *syncBuffer) String() string {
 }
 
 // startEnvoy runs Envoy with the bundled config pointed at backend and
-// processor ports and returns the listener URL once Envoy is ready.
-func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
+// processor ports (and edited, see envoyConfig) and returns the listener
+// URL once Envoy is ready.
+func startEnvoy(t *testing.T, backendPort, mcpgatePort int, edits ...string) string {
 	t.Helper()
-	return startEnvoyEdited(t, backendPort, mcpgatePort, nil)
+	listen, admin := freePort(t), freePort(t)
+	cfg := envoyConfig(t, map[int]int{10000: listen, 9901: admin, 8080: backendPort, 50051: mcpgatePort}, edits...)
+	return runEnvoy(t, cfg, listen, admin)
 }
 
 // startEnvoyEdited is startEnvoy with text replacements in the config
 // (each old string must occur exactly once).
 func startEnvoyEdited(t *testing.T, backendPort, mcpgatePort int, edits map[string]string) string {
 	t.Helper()
-	listen, admin := freePort(t), freePort(t)
-	cfg := envoyConfig(t, map[int]int{10000: listen, 9901: admin, 8080: backendPort, 50051: mcpgatePort})
-	if len(edits) > 0 {
-		data, err := os.ReadFile(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		text := string(data)
-		for old, repl := range edits {
-			if strings.Count(text, old) != 1 {
-				t.Fatalf("envoy.yaml: want exactly one %q", old)
-			}
-			text = strings.Replace(text, old, repl, 1)
-		}
-		if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	var pairs []string
+	for old, repl := range edits {
+		pairs = append(pairs, old, repl)
 	}
-	return runEnvoy(t, cfg, listen, admin)
+	return startEnvoy(t, backendPort, mcpgatePort, pairs...)
 }
 
 // startEnvoyLog is startEnvoy also returning Envoy's output (its access
