@@ -269,7 +269,7 @@ func (s *stream) logScore(ctx context.Context, r score.Report, prev int) {
 	attrs := []slog.Attr{slog.String("event", "score_changed"), slog.Int("score", r.Score), slog.String("grade", string(r.Grade)),
 		slog.Int("previous_score", prev), slog.Int("min_score", min), slog.Int("tools", r.Tools), slog.Any("findings", counts)}
 	if top, ok := r.Top(); ok {
-		attrs = append(attrs, slog.String("top_check", top.Check), slog.String("top_tool", top.Tool))
+		attrs = append(attrs, slog.String("top_check", top.Check), slog.String("top_tool", truncate(top.Tool, 64)))
 	}
 	var caps []string
 	for _, c := range r.Caps {
@@ -279,4 +279,7 @@ func (s *stream) logScore(ctx context.Context, r score.Report, prev int) {
 		attrs = append(attrs, slog.Any("caps", caps))
 	}
 	s.log.LogAttrs(ctx, level, "mcpgate score", attrs...)
+	// The audit trail gets it too: `mcpgate report` and the admin page read
+	// scores from there, not from the operational log.
+	s.logEvent(ctx, "observe", "", "score_changed", attrs[1:]...)
 }

@@ -98,6 +98,9 @@ func TestScoreInBand(t *testing.T) {
 			if !strings.Contains(logs, `"msg":"mcpgate score"`) {
 				t.Fatalf("no score log: %s", logs)
 			}
+			if !strings.Contains(logs, `"event":"score_changed","mode":"`+string(c.mode)+`","action":"observe"`) {
+				t.Fatalf("no score_changed audit record: %s", logs)
+			}
 			rep, ok := r.srv.Scores()[DefaultBackend]
 			if !ok {
 				t.Fatalf("Scores() has no %s", DefaultBackend)

@@ -120,6 +120,23 @@ type BackendRow struct {
 	Findings   map[string]int `json:"findings_by_severity"`
 	Suppressed int            `json:"suppressed"`
 	Drift      int            `json:"drift_events"`
+	// Score and Grade are the latest in-band MCP Score (score_changed).
+	Score   *int      `json:"score,omitempty"`
+	Grade   string    `json:"grade,omitempty"`
+	scoreAt time.Time // of the record Score came from
+}
+
+// score keeps the latest score_changed record's score, whatever order
+// the files were read in.
+func (b *BackendRow) score(r extproc.AuditRecord) {
+	var n int
+	var grade string
+	if json.Unmarshal(r.Details["score"], &n) != nil || json.Unmarshal(r.Details["grade"], &grade) != nil {
+		return
+	}
+	if b.Score == nil || !r.Time.Before(b.scoreAt) {
+		b.Score, b.Grade, b.scoreAt = &n, grade, r.Time
+	}
 }
 
 // EvidenceRow is one exact piece of evidence seen repeatedly: a
@@ -224,6 +241,10 @@ func (a *aggregate) add(r extproc.AuditRecord) {
 		a.streams[r.Backend] = map[string]bool{}
 	}
 	a.streams[r.Backend][r.Stream] = true
+	if r.Event == "score_changed" {
+		b.score(r)
+		return
+	}
 	if r.Event == "finding" {
 		a.finding(r, b, a.tool(r.Backend, r.Tool))
 		return
@@ -413,9 +434,13 @@ func (r Report) print(w io.Writer, since time.Duration) {
 	for _, x := range r.TopTools {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", x.Backend, x.Tool, x.Findings, x.Withhold, x.Decisions, x.WouldBlock)
 	}
-	section("Backends", "BACKEND\tSTREAMS\tDECISIONS\tWOULD BLOCK\tFINDINGS high/medium/low\tSUPPRESSED\tDRIFT")
+	section("Backends", "BACKEND\tSCORE\tSTREAMS\tDECISIONS\tWOULD BLOCK\tFINDINGS high/medium/low\tSUPPRESSED\tDRIFT")
 	for _, x := range r.Backends {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d/%d/%d\t%d\t%d\n", x.Backend, x.Streams, x.Decisions, x.WouldBlock,
+		score := "-"
+		if x.Score != nil {
+			score = fmt.Sprintf("%d %s", *x.Score, x.Grade)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d/%d/%d\t%d\t%d\n", x.Backend, score, x.Streams, x.Decisions, x.WouldBlock,
 			x.Findings["high"], x.Findings["medium"], x.Findings["low"], x.Suppressed, x.Drift)
 	}
 	if len(r.Evidence) > 0 {

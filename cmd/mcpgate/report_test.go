@@ -27,6 +27,8 @@ func TestReport(t *testing.T) {
 		auditLine(3*time.Minute, `"event_id":"d-1","event":"finding","mode":"passive","action":"pass","would_action":"pass","stream":"d","backend":"github","tool":"get_issue","rule":"pii.email","category":"pii","severity":"medium","evidence":"00000000000000bb"`),
 		auditLine(4*time.Minute, `"event_id":"e-1","event":"finding","mode":"passive","action":"suppressed","stream":"e","backend":"default","tool":"echo","rule":"injection.override","category":"injection","severity":"high","evidence":"00000000000000cc"`),
 		auditLine(5*time.Minute, `"event_id":"f-1","event":"pin_changes","mode":"passive","action":"observe","would_action":"observe","stream":"f","backend":"default"`),
+		auditLine(7*time.Minute, `"event_id":"g-1","event":"score_changed","mode":"passive","action":"observe","would_action":"observe","stream":"g","backend":"github","details":{"score":62,"grade":"D"}`),
+		auditLine(6*time.Minute, `"event_id":"h-1","event":"score_changed","mode":"passive","action":"observe","would_action":"observe","stream":"h","backend":"github","details":{"score":95,"grade":"A"}`),
 		auditLine(48*time.Hour, `"event_id":"old-1","event":"tool_not_allowed","mode":"passive","action":"pass","would_action":"reject","stream":"old","backend":"default"`),
 		`{"time":"2026-11-25T22:00:00Z","level":"INFO","msg":"mcpgate serving","addr":"127.0.0.1:50051"}`,
 		`{"event_id":"x-1","event":"finding"}`, // no time
@@ -51,7 +53,7 @@ func TestReport(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"records", r.Records, 8},
+		{"records", r.Records, 10},
 		{"bad lines", r.BadLines, 3},
 		{"other lines", r.OtherLines, 1},
 		{"older", r.Older, 1},
@@ -63,6 +65,7 @@ func TestReport(t *testing.T) {
 		{"denied tool in top tools", fmt.Sprintf("%s/%s %d %d", r.TopTools[1].Backend, r.TopTools[1].Tool, r.TopTools[1].Decisions, r.TopTools[1].WouldBlock), "github/delete_repo 1 1"},
 		{"backends", len(r.Backends), 2},
 		{"default backend", fmt.Sprintf("%d %d %d %d %d", r.Backends[0].Streams, r.Backends[0].WouldBlock, r.Backends[0].Findings["high"], r.Backends[0].Suppressed, r.Backends[0].Drift), "4 2 2 1 1"},
+		{"latest score", fmt.Sprintf("%v %v %s %d", r.Backends[0].Score == nil, *r.Backends[1].Score, r.Backends[1].Grade, r.Backends[1].Decisions), "true 95 A 1"},
 		{"repeated evidence", fmt.Sprintf("%d %s %d", len(r.Evidence), r.Evidence[0].Evidence, r.Evidence[0].Count), "1 00000000000000aa 2"},
 	}
 	for _, c := range checks {
@@ -76,7 +79,7 @@ func TestReport(t *testing.T) {
 	if code := Run(context.Background(), []string{"report", "--since", "0", "-"}, strings.NewReader(trail), &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	for _, w := range []string{"9 records", "3 bad lines", "What active mode blocks or changes", "content_withheld", "delete_repo",
+	for _, w := range []string{"11 records", "95 A", "3 bad lines", "What active mode blocks or changes", "content_withheld", "delete_repo",
 		"Top rules", "injection.override", "Top tools", "fetch_page", "Backends", "github", "Repeated evidence", "00000000000000aa"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("text report lacks %q:\n%s", w, out.String())
