@@ -20,7 +20,7 @@ import (
 type adminDeps struct {
 	metrics http.Handler
 	view    *auditView
-	mode    extproc.Mode
+	mode    func() extproc.Mode            // the policy in force: reloads change it
 	scores  func() map[string]backendScore // nil: no scores yet
 }
 

@@ -35,7 +35,7 @@ func TestAdminReadiness(t *testing.T) {
 		if tc.shutdown {
 			hs.Shutdown()
 		}
-		h := adminHandler(&adminDeps{metrics: metrics, view: &auditView{}, mode: extproc.Passive}, hs)
+		h := adminHandler(&adminDeps{metrics: metrics, view: &auditView{}, mode: func() extproc.Mode { return extproc.Passive }}, hs)
 		for path, want := range map[string]int{"/readyz": tc.readyz, "/healthz": tc.healthz, "/metrics": tc.mc, "/": 200, "/nope": 404} {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -126,7 +126,7 @@ func TestDashboardContent(t *testing.T) {
 		"stream", "s", "backend", "github", "tool", "<b>x</b>", "rule", "injection.override", "severity", "high", "evidence", "00000000000000aa")
 	scores := func() map[string]backendScore { return map[string]backendScore{"github": {Score: 87, Grade: "B"}} }
 	rec := httptest.NewRecorder()
-	dashboard(extproc.Passive, view, scores).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	dashboard(func() extproc.Mode { return extproc.Passive }, view, scores).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	body := rec.Body.String()
 	for _, w := range []string{"87 (B)", "&lt;b&gt;x&lt;/b&gt;", "suppressed", fmt.Sprintf("%d audit records", viewSize)} {
 		if !strings.Contains(body, w) {
@@ -146,7 +146,7 @@ func TestDashboardContent(t *testing.T) {
 	extproc.NewAuditLogger(view2).Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
 		"stream", "s", "backend", "github", slog.Group("details", slog.Any("changes", []map[string]string{{"kind": "description_changed", "tool": "get_issue", "severity": "high"}})))
 	rec = httptest.NewRecorder()
-	dashboard(extproc.Passive, view2, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	dashboard(func() extproc.Mode { return extproc.Passive }, view2, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if !strings.Contains(rec.Body.String(), "get_issue: description_changed (high)") {
 		t.Errorf("drift not shown:\n%s", rec.Body.String())
 	}

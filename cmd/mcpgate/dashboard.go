@@ -79,11 +79,11 @@ type dashboardPage struct {
 // blocks, drift and recent findings, from the newest audit records. It has
 // no script; every value, attacker-chosen tool names and excerpts
 // included, is escaped by html/template.
-func dashboard(mode extproc.Mode, view *auditView, scores func() map[string]backendScore) http.HandlerFunc {
+func dashboard(mode func() extproc.Mode, view *auditView, scores func() map[string]backendScore) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		recs := view.records()
 		agg := newAggregate(time.Time{}, time.Now())
-		page := dashboardPage{Mode: mode}
+		page := dashboardPage{Mode: mode()}
 		for i := len(recs) - 1; i >= 0; i-- {
 			rec := recs[i]
 			agg.add(rec)

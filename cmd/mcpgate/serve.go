@@ -72,7 +72,7 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	var prom *metrics.Prometheus
 	if f.admin != "" {
 		prom = metrics.New()
-		admin = &adminDeps{metrics: prom.Handler(), view: &auditView{}, mode: policy.Mode}
+		admin = &adminDeps{metrics: prom.Handler(), view: &auditView{}}
 		auditW = io.MultiWriter(auditOut, admin.view)
 		opts = append(opts, extproc.WithMetrics(prom))
 	}
@@ -84,6 +84,7 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	}
 	defer proc.Close()
 	if admin != nil {
+		admin.mode = func() extproc.Mode { return proc.Policy().Mode }
 		prom.ScoresFrom(func() map[string]float64 {
 			out := map[string]float64{}
 			for b, r := range proc.Scores() {
