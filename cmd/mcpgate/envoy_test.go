@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/envoy"
 )
 
 // envoyBinary finds the Envoy the Makefile provides: PATH first, then the
@@ -44,29 +47,6 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// envoyConfig rewrites the bundled envoy.yaml's fixed ports, failing if the
-// file no longer has them (so the test cannot silently run another config).
-func envoyConfig(t *testing.T, ports map[int]int) string {
-	t.Helper()
-	data, err := os.ReadFile("../../envoy/envoy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := string(data)
-	for from, to := range ports {
-		old := fmt.Sprintf("port_value: %d }", from)
-		if strings.Count(cfg, old) != 1 {
-			t.Fatalf("envoy.yaml: want exactly one %q", old)
-		}
-		cfg = strings.Replace(cfg, old, fmt.Sprintf("port_value: %d }", to), 1)
-	}
-	file := filepath.Join(t.TempDir(), "envoy.yaml")
-	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return file
-}
-
 // syncBuffer collects a process's or logger's output safely.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -89,8 +69,27 @@ func (s *syncBuffer) String() string {
 // processor ports and returns the listener URL once Envoy is ready.
 func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
 	t.Helper()
+	return startDerivedEnvoy(t, envoy.Options{
+		Upstream: &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", backendPort)},
+		ExtProc:  fmt.Sprintf("127.0.0.1:%d", mcpgatePort),
+	})
+}
+
+// startDerivedEnvoy runs Envoy with the bundled config derived as o says
+// (the listener and admin ports are always free ones) and returns the
+// listener URL once Envoy is ready.
+func startDerivedEnvoy(t *testing.T, o envoy.Options) string {
+	t.Helper()
 	listen, admin := freePort(t), freePort(t)
-	cfg := envoyConfig(t, map[int]int{10000: listen, 9901: admin, 8080: backendPort, 50051: mcpgatePort})
+	o.Listen, o.Admin = fmt.Sprintf("127.0.0.1:%d", listen), fmt.Sprintf("127.0.0.1:%d", admin)
+	data, err := envoy.Derive(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "envoy.json")
+	if err := os.WriteFile(cfg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var out syncBuffer
 	level := os.Getenv("MCPGATE_ENVOY_LOG_LEVEL") // e.g. debug, when a test fails inside Envoy
 	if level == "" {

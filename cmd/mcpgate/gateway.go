@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mcpgate/mcpgate/envoy"
+	"github.com/mcpgate/mcpgate/extproc"
+)
+
+type gatewayFlags struct {
+	upstream      string
+	listen        string
+	publicURL     string
+	caFile        string
+	envoyLogLevel string
+	serve         serveFlags
+}
+
+// gateway runs a local gateway: the ext_proc service in this process and
+// Envoy as a child, with the bundled config pointed at --upstream. It prints
+// the gateway's URL on stdout once Envoy is ready and stops both when ctx
+// ends (Ctrl-C, SIGTERM) or either of them fails.
+func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f gatewayFlags
+	fs := flag.NewFlagSet("mcpgate run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.upstream, "upstream", "", "the MCP server's URL, e.g. http://127.0.0.1:8080/mcp (required)")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:10000", "address clients connect to (port 0: any free port)")
+	fs.StringVar(&f.publicURL, "public-url", "", "the gateway's base URL as clients see it, if not http://LISTEN")
+	fs.StringVar(&f.caFile, "upstream-ca", "", "CA bundle for an https upstream (default: the system bundle)")
+	fs.StringVar(&f.envoyLogLevel, "envoy-log-level", "warn", "Envoy's log level: trace, debug, info, warn, error")
+	fs.StringVar(&f.serve.config, "config", "", "YAML policy file (default: passive mode, no allowlist)")
+	fs.StringVar(&f.serve.mode, "mode", "", "override the policy's mode: passive or active")
+	fs.TextVar(&f.serve.logLevel, "log-level", slog.LevelInfo, "mcpgate's log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	up, err := url.Parse(f.upstream)
+	if f.upstream == "" || err != nil || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "mcpgate run: need --upstream URL (and no other arguments)")
+		fs.Usage()
+		return 2
+	}
+	if f.listen, err = resolveListen(f.listen); err != nil {
+		fmt.Fprintf(stderr, "mcpgate run: --listen: %v\n", err)
+		return 2
+	}
+	bin, err := findEnvoy()
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: f.serve.logLevel}))
+	policy, err := loadPolicy(f.serve)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
+		return 2
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	proc, err := extproc.NewServer(ctx, policy, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
+		return 2
+	}
+	defer proc.Close()
+
+	// The ext_proc service listens on a free loopback port only Envoy uses.
+	f.serve.listen, f.serve.drainTimeout = "127.0.0.1:0", 2*time.Second
+	ready := make(chan net.Addr, 1)
+	served := make(chan error, 1)
+	go func() { served <- runServer(ctx, f.serve, proc, policy, log, ready) }()
+	var grpcAddr net.Addr
+	select {
+	case grpcAddr = <-ready:
+	case err := <-served:
+		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
+		return 1
+	}
+	code := runEnvoy(ctx, f, up, bin, grpcAddr.String(), policy.Mode, stdout, stderr)
+	stop()
+	if err := <-served; err != nil {
+		log.Error("ext_proc service failed", "err", err)
+		return 1
+	}
+	return code
+}
+
+// runEnvoy starts Envoy, prints the gateway URL when it is ready, and
+// stops it when ctx ends. It returns 0 after a requested stop, 1 if Envoy
+// failed or exited by itself.
+func runEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcAddr string, mode extproc.Mode, stdout, stderr io.Writer) int {
+	dir, err := os.MkdirTemp("", "mcpgate-run-")
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	public := f.publicURL
+	if public == "" {
+		public = "http://" + f.listen
+	}
+	cfg, err := envoy.Derive(envoy.Options{Listen: f.listen, Admin: "127.0.0.1:0", Upstream: up, CAFile: f.caFile,
+		ExtProc: grpcAddr, PublicURL: public})
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
+		return 2
+	}
+	cfgFile, adminFile := filepath.Join(dir, "envoy.json"), filepath.Join(dir, "admin-address")
+	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
+		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
+		return 1
+	}
+	proc := &envoyProcess{cmd: exec.Command(bin, "-c", cfgFile, "--admin-address-path", adminFile,
+		"--disable-hot-restart", "--log-level", f.envoyLogLevel)}
+	if err := proc.start(stderr, "[envoy] "); err != nil {
+		fmt.Fprintf(stderr, "mcpgate run: start %s: %v\n", bin, err)
+		return 1
+	}
+	defer proc.stop(5 * time.Second)
+
+	if err := waitReady(ctx, adminFile, proc.exited); err != nil {
+		if ctx.Err() != nil {
+			return 0
+		}
+		fmt.Fprintf(stderr, "mcpgate run: envoy: %v\n", err)
+		return 1
+	}
+	gw := "http://" + f.listen + up.EscapedPath()
+	if f.publicURL != "" {
+		gw = strings.TrimSuffix(f.publicURL, "/") + up.EscapedPath()
+	}
+	fmt.Fprintf(stdout, "mcpgate %s gateway: %s -> %s\n", mode, gw, up.Redacted())
+	select {
+	case <-ctx.Done():
+		return 0
+	case <-proc.exited:
+		fmt.Fprintf(stderr, "mcpgate run: envoy exited: %v\n", proc.err)
+		return 1
+	}
+}
+
+// envoyProcess is Envoy as a child that dies with this process.
+type envoyProcess struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process has exited; err is then set
+	err    error
+	logs   sync.WaitGroup
+}
+
+func (p *envoyProcess) start(logs io.Writer, prefix string) error {
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	p.cmd.Stderr = p.cmd.Stdout
+	// SIGKILL when the thread that started it dies, so a crashed or killed
+	// mcpgate leaves no Envoy behind. That is per thread on Linux: the
+	// starting goroutine keeps its thread locked until Envoy has exited.
+	// Its own process group keeps a terminal's Ctrl-C from reaching it
+	// before mcpgate has asked it to stop.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	p.exited = make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := p.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.logs.Add(1)
+		go func() { defer p.logs.Done(); copyLines(logs, out, prefix) }()
+		p.logs.Wait() // Wait closes the pipe: read it all first
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	return <-started
+}
+
+// stop asks Envoy to exit (SIGTERM) and kills it after grace.
+func (p *envoyProcess) stop(grace time.Duration) {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(grace):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// waitReady polls Envoy's admin /ready until it reports LIVE.
+func waitReady(ctx context.Context, adminFile string, exited <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not ready: %w", ctx.Err())
+		case <-exited:
+			return errors.New("exited during startup (see its log above)")
+		case <-tick.C:
+		}
+		admin, err := os.ReadFile(adminFile)
+		if err != nil || len(admin) == 0 {
+			continue
+		}
+		if body, err := adminGet(ctx, "http://"+strings.TrimSpace(string(admin))+"/ready"); err == nil && strings.TrimSpace(body) == "LIVE" {
+			return nil
+		}
+	}
+}
+
+func adminGet(ctx context.Context, u string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	return string(b), err
+}
+
+// findEnvoy looks on PATH, then in the .venv that `make envoy` fills, next
+// to the source tree (go run, tests) or to the binary (bin/mcpgate).
+func findEnvoy() (string, error) {
+	if p, err := exec.LookPath("envoy"); err == nil {
+		return p, nil
+	}
+	var roots []string
+	if wd, err := os.Getwd(); err == nil {
+		roots = append(roots, wd, filepath.Join(wd, "..", ".."))
+	}
+	if exe, err := os.Executable(); err == nil {
+		roots = append(roots, filepath.Join(filepath.Dir(exe), ".."))
+	}
+	for _, r := range roots {
+		p := filepath.Join(r, ".venv", "bin", "envoy")
+		if _, err := os.Stat(p); err == nil {
+			return filepath.Abs(p)
+		}
+	}
+	return "", errors.New("no envoy binary on PATH or in the project's .venv: run `make envoy` to install it")
+}
+
+// copyLines copies r to w line by line, each line with prefix.
+func copyLines(w io.Writer, r io.Reader, prefix string) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fmt.Fprintf(w, "%s%s\n", prefix, sc.Text())
+	}
+	io.Copy(io.Discard, r) // after an over-long line: drain, so Envoy never blocks on its log
+}
+
+// resolveListen replaces port 0 with a free port, so the address can be
+// printed and passed to mcpgate as the public URL before Envoy binds it.
+func resolveListen(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port != "0" {
+		return addr, err
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return net.JoinHostPort(host, strconv.Itoa(l.Addr().(*net.TCPAddr).Port)), nil
+}
