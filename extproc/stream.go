@@ -329,7 +329,10 @@ func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 		return nil, false
 	}
 	ev := parseSSEEvent(p.data)
-	if !ev.hasData {
+	// An event with empty data (a resumable server's priming event: an id
+	// and "data:") is never dispatched to the client, so it carries no
+	// message to judge; its id must still reach the client.
+	if !ev.hasData || len(ev.data) == 0 {
 		return nil, false
 	}
 	data, ok := s.inspectMessage(ctx, ev.data)
