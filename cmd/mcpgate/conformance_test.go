@@ -88,7 +88,7 @@ type conformance struct{ node, cli string }
 
 // conformanceSuite finds the suite `make conformance` installs. Missing, it
 // fails in CI (unless MCPGATE_SKIP_CONFORMANCE=1) and skips elsewhere.
-func conformanceSuite(t *testing.T) conformance {
+func conformanceSuite(t testing.TB) conformance {
 	t.Helper()
 	node, _ := filepath.Abs(localNode)
 	cli, _ := filepath.Abs(localConformance)
@@ -109,7 +109,7 @@ func conformanceSuite(t *testing.T) conformance {
 
 // list returns the scenario names `conformance list` prints for kind
 // (--server or --client).
-func (c conformance) list(t *testing.T, kind string) []string {
+func (c conformance) list(t testing.TB, kind string) []string {
 	t.Helper()
 	out, err := exec.Command(c.node, c.cli, "list", kind).CombinedOutput()
 	if err != nil {
@@ -145,7 +145,7 @@ func (r suiteRun) String() string {
 // Node start costs more than most scenarios). If that outlives
 // suiteTimeout, each scenario left without a result is run alone with its
 // own time limit, so the one that hangs is named.
-func (c conformance) runServer(t *testing.T, target, url string, scenarios []string) suiteRun {
+func (c conformance) runServer(t testing.TB, target, url string, scenarios []string) suiteRun {
 	t.Helper()
 	start := time.Now()
 	run := suiteRun{checks: map[string]string{}}
@@ -209,7 +209,7 @@ func (c conformance) exec(limit time.Duration, args ...string) ([]byte, error) {
 // readChecks reads the checks.json the suite wrote under dir for one
 // scenario (in a folder named kind-scenario-timestamp) and returns its
 // checks by "scenario/check id", leaving INFO checks out.
-func readChecks(t *testing.T, dir, kind, scenario string) (map[string]string, bool, error) {
+func readChecks(t testing.TB, dir, kind, scenario string) (map[string]string, bool, error) {
 	// A timestamp starts with a digit; this keeps "auth/scope-step-up"
 	// from matching "auth/scope-step-up-x".
 	pattern := filepath.Join(dir, kind+"-"+strings.ReplaceAll(scenario, "/", "-")+"-[0-9]*", "checks.json")
@@ -264,7 +264,7 @@ func diffChecks(want, got map[string]string) []string {
 
 // buildSDKCommand builds a command of the Go SDK's conformance folder at
 // the version go.mod pins (its tool lines) and returns the binary.
-func buildSDKCommand(t *testing.T, name string) string {
+func buildSDKCommand(t testing.TB, name string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), name)
 	out, err := exec.Command("go", "build", "-o", bin, sdkConformance+name).CombinedOutput()
@@ -276,7 +276,7 @@ func buildSDKCommand(t *testing.T, name string) string {
 
 // startEverythingServer runs the SDK's conformance server on a free port
 // and returns its MCP endpoint once it accepts connections.
-func startEverythingServer(t *testing.T, bin string, stateless bool) string {
+func startEverythingServer(t testing.TB, bin string, stateless bool) string {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	var out syncBuffer
@@ -303,7 +303,7 @@ func startEverythingServer(t *testing.T, bin string, stateless bool) string {
 	return ""
 }
 
-func mustParseURL(t *testing.T, s string) *url.URL {
+func mustParseURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {

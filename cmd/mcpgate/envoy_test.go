@@ -21,7 +21,7 @@ import (
 
 // envoyBinary finds the Envoy the Makefile provides: PATH first, then the
 // project's .venv. Missing Envoy fails the test unless MCPGATE_SKIP_ENVOY=1.
-func envoyBinary(t *testing.T) string {
+func envoyBinary(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("envoy"); err == nil {
 		return p
@@ -37,7 +37,7 @@ func envoyBinary(t *testing.T) string {
 	return ""
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,7 +78,7 @@ func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
 // startDerivedEnvoy runs Envoy with the bundled config derived as o says
 // (the listener and admin ports are always free ones) and returns the
 // listener URL once Envoy is ready.
-func startDerivedEnvoy(t *testing.T, o envoy.Options) string {
+func startDerivedEnvoy(t testing.TB, o envoy.Options) string {
 	t.Helper()
 	listen, admin := freePort(t), freePort(t)
 	o.Listen, o.Admin = fmt.Sprintf("127.0.0.1:%d", listen), fmt.Sprintf("127.0.0.1:%d", admin)
@@ -132,7 +132,7 @@ func startDerivedEnvoy(t *testing.T, o envoy.Options) string {
 
 // startMcpgate runs `mcpgate serve` in-process on a free port and returns
 // the port, its log and a function that stops it (also run at cleanup).
-func startMcpgate(t *testing.T, args ...string) (int, *syncBuffer, func()) {
+func startMcpgate(t testing.TB, args ...string) (int, *syncBuffer, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}

@@ -94,7 +94,7 @@ func TestRunErrors(t *testing.T) {
 // startGateway runs `mcpgate run` in-process and returns the gateway URL it
 // prints and a function that stops it (also run at cleanup) and returns
 // its exit code and stderr.
-func startGateway(t *testing.T, args ...string) (string, func() (int, string)) {
+func startGateway(t testing.TB, args ...string) (string, func() (int, string)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs syncBuffer

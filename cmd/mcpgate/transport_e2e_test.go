@@ -59,17 +59,19 @@ func (b *transportBackend) getArrived(session string) bool {
 	return false
 }
 
-func newTransportBackend(t *testing.T, keepalive time.Duration, keepaliveFor time.Duration) *transportBackend {
+func newTransportBackend(t testing.TB, keepalive time.Duration, keepaliveFor time.Duration) *transportBackend {
 	server := mcp.NewServer(&mcp.Implementation{Name: "transport-e2e", Version: "0"}, nil)
-	mcp.AddTool(server, &mcp.Tool{Name: "sample", InputSchema: map[string]any{"type": "object"}},
-		func(ctx context.Context, req *mcp.CallToolRequest, _ map[string]any) (*mcp.CallToolResult, any, error) {
-			res, err := req.Session.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 10,
-				Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: "say hi"}}}})
-			if err != nil {
-				return nil, nil, err
-			}
-			return &mcp.CallToolResult{Content: []mcp.Content{res.Content}}, nil, nil
-		})
+	sample := func(ctx context.Context, req *mcp.CallToolRequest, _ map[string]any) (*mcp.CallToolResult, any, error) {
+		res, err := req.Session.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 10,
+			Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: "say hi"}}}})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{res.Content}}, nil, nil
+	}
+	mcp.AddTool(server, &mcp.Tool{Name: "sample", InputSchema: map[string]any{"type": "object"}}, sample)
+	// The name the conformance suite's tools-call-sampling scenario calls.
+	mcp.AddTool(server, &mcp.Tool{Name: "test_sampling", InputSchema: map[string]any{"type": "object"}}, sample)
 	mcp.AddTool(server, &mcp.Tool{Name: "count", InputSchema: map[string]any{"type": "object"}},
 		func(ctx context.Context, req *mcp.CallToolRequest, _ map[string]any) (*mcp.CallToolResult, any, error) {
 			if token := req.Params.GetProgressToken(); token != nil {
@@ -119,7 +121,7 @@ func newTransportBackend(t *testing.T, keepalive time.Duration, keepaliveFor tim
 	return b
 }
 
-func (b *transportBackend) port(t *testing.T) int {
+func (b *transportBackend) port(t testing.TB) int {
 	u, _ := url.Parse(b.url)
 	port, err := strconv.Atoi(u.Port())
 	if err != nil {
@@ -365,7 +367,7 @@ func eras(t *testing.T, b *transportBackend, gw string) {
 // longGET holds a GET SSE stream of keep-alive comments open for d and
 // checks that every comment and the final event arrive, uncut, and that
 // the process's heap stays flat meanwhile.
-func longGET(t *testing.T, gw string, every, d time.Duration) {
+func longGET(t testing.TB, gw string, every, d time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), d+10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, gw+pathKeepalive, nil)
