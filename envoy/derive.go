@@ -34,13 +34,16 @@ import (
 
 // Names in envoy.yaml that Derive relies on.
 const (
-	extProcFilter   = "envoy.filters.http.ext_proc"
-	backendCluster  = "mcp_backend"
-	mcpgateCluster  = "mcpgate"
-	hcmFilter       = "envoy.filters.network.http_connection_manager"
-	tlsSocket       = "envoy.transport_sockets.tls"
-	systemCABundle  = "/etc/ssl/certs/ca-certificates.crt"
-	PublicURLHeader = "x-mcpgate-public-url" // gRPC initial metadata: the gateway's URL as clients see it
+	extProcFilter  = "envoy.filters.http.ext_proc"
+	backendCluster = "mcp_backend"
+	mcpgateCluster = "mcpgate"
+	hcmFilter      = "envoy.filters.network.http_connection_manager"
+	tlsSocket      = "envoy.transport_sockets.tls"
+	systemCABundle = "/etc/ssl/certs/ca-certificates.crt"
+	// gRPC initial metadata for mcpgate's OAuth metadata rewriting (the
+	// same keys as extproc.PublicURLHeader and extproc.UpstreamURLHeader).
+	PublicURLHeader   = "x-mcpgate-public-url"   // the gateway's URL as clients see it
+	UpstreamURLHeader = "x-mcpgate-upstream-url" // the backend's own URL
 )
 
 // Options say what Derive changes in the bundled config. A zero field keeps
@@ -54,8 +57,9 @@ type Options struct {
 	// PlainRouter removes the ext_proc filter and mcpgate's cluster: Envoy
 	// routes only, as a baseline to compare mcpgate against.
 	PlainRouter bool
-	// PublicURL is the gateway's base URL as clients reach it. Each stream
-	// tells mcpgate the URL of its route (this plus a rewritten prefix).
+	// PublicURL is the gateway's base URL as clients reach it. With
+	// Upstream, each stream tells mcpgate the URL of its route (this plus a
+	// rewritten prefix) and the upstream's origin.
 	PublicURL string
 }
 
@@ -179,11 +183,11 @@ func editExtProc(hcm *hcmv3.HttpConnectionManager, o Options) error {
 			hcm.HttpFilters = append(hcm.HttpFilters[:i], hcm.HttpFilters[i+1:]...)
 			return nil
 		}
-		if o.PublicURL == "" {
+		if o.PublicURL == "" || o.Upstream == nil {
 			return nil
 		}
 		return editAny(f.GetTypedConfig(), &extprocv3.ExternalProcessor{}, func(ep *extprocv3.ExternalProcessor) error {
-			ep.GrpcService.InitialMetadata = setHeader(ep.GrpcService.InitialMetadata, PublicURLHeader, o.PublicURL)
+			ep.GrpcService.InitialMetadata = setURLs(ep.GrpcService.InitialMetadata, o.PublicURL, o.Upstream)
 			return nil
 		})
 	}
@@ -204,15 +208,21 @@ func editRoute(r *routev3.Route, o Options, hostRewrite bool) error {
 		return nil
 	}
 	public := routePublicURL(r, o.PublicURL)
-	if public == "" {
+	if public == "" || o.Upstream == nil {
 		return nil
 	}
 	return editAny(perRoute, &extprocv3.ExtProcPerRoute{}, func(pr *extprocv3.ExtProcPerRoute) error {
 		if ov := pr.GetOverrides(); ov != nil {
-			ov.GrpcInitialMetadata = setHeader(ov.GrpcInitialMetadata, PublicURLHeader, public)
+			ov.GrpcInitialMetadata = setURLs(ov.GrpcInitialMetadata, public, o.Upstream)
 		}
 		return nil
 	})
+}
+
+// setURLs sets the public URL and the upstream's origin in hs.
+func setURLs(hs []*corev3.HeaderValue, public string, upstream *url.URL) []*corev3.HeaderValue {
+	origin := url.URL{Scheme: upstream.Scheme, Host: upstream.Host}
+	return setHeader(setHeader(hs, PublicURLHeader, public), UpstreamURLHeader, origin.String())
 }
 
 // routePublicURL is base plus the part of the route's prefix that Envoy

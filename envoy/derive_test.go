@@ -72,10 +72,12 @@ func TestDerive(t *testing.T) {
 			routes + ".0.route.prefixRewrite":  "/",
 			hcm + ".streamIdleTimeout":         "3600s",
 		}},
-		{name: "public url per route", opts: envoy.Options{PublicURL: "https://gw.example/"}, want: map[string]string{
-			hcm + `.httpFilters.0.typedConfig.grpcService.initialMetadata.#(key=="x-mcpgate-public-url").value`:                                  "https://gw.example/",
-			routes + `.0.typedPerFilterConfig.envoy\.filters\.http\.ext_proc.overrides.grpcInitialMetadata.#(key=="x-mcpgate-public-url").value`: "https://gw.example/strict",
-			routes + `.0.typedPerFilterConfig.envoy\.filters\.http\.ext_proc.overrides.grpcInitialMetadata.#(key=="x-mcpgate-backend").value`:    "strict",
+		{name: "public url per route", opts: envoy.Options{PublicURL: "https://gw.example/", Upstream: mustURL("http://127.0.0.1:3001/mcp")}, want: map[string]string{
+			hcm + `.httpFilters.0.typedConfig.grpcService.initialMetadata.#(key=="x-mcpgate-upstream-url").value`:                                  "http://127.0.0.1:3001",
+			routes + `.0.typedPerFilterConfig.envoy\.filters\.http\.ext_proc.overrides.grpcInitialMetadata.#(key=="x-mcpgate-upstream-url").value`: "http://127.0.0.1:3001",
+			hcm + `.httpFilters.0.typedConfig.grpcService.initialMetadata.#(key=="x-mcpgate-public-url").value`:                                    "https://gw.example/",
+			routes + `.0.typedPerFilterConfig.envoy\.filters\.http\.ext_proc.overrides.grpcInitialMetadata.#(key=="x-mcpgate-public-url").value`:   "https://gw.example/strict",
+			routes + `.0.typedPerFilterConfig.envoy\.filters\.http\.ext_proc.overrides.grpcInitialMetadata.#(key=="x-mcpgate-backend").value`:      "strict",
 		}},
 		{name: "bad scheme", opts: envoy.Options{Upstream: mustURL("ftp://h/")}, wantErr: "scheme must be http or https"},
 		{name: "credentials", opts: envoy.Options{Upstream: mustURL("http://u:secret@h/")}, wantErr: "credentials"},

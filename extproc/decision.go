@@ -1,6 +1,8 @@
 package extproc
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -29,6 +31,7 @@ type Decision struct {
 	// or not the body is replaced; Envoy refuses a mismatched length (notes §2).
 	ContentLength bool
 	RemoveHeaders []string
+	SetHeaders    map[string]string // replaced or added
 	// Reject answers the client directly; the request never reaches the
 	// backend (request phase) or the response is dropped (headers phase).
 	Reject *Reject
@@ -61,10 +64,13 @@ func (d Decision) toProcessingResponse(phase phase) *extprocv3.ProcessingRespons
 	if d.Replace {
 		common.BodyMutation = &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_Body{Body: nonNil(d.Body)}}
 	}
-	if d.ContentLength || len(d.RemoveHeaders) > 0 {
+	if d.ContentLength || len(d.RemoveHeaders) > 0 || len(d.SetHeaders) > 0 {
 		hm := &extprocv3.HeaderMutation{RemoveHeaders: d.RemoveHeaders}
 		if d.ContentLength {
 			hm.SetHeaders = append(hm.SetHeaders, header("content-length", strconv.Itoa(len(d.Body))))
+		}
+		for _, k := range slices.Sorted(maps.Keys(d.SetHeaders)) {
+			hm.SetHeaders = append(hm.SetHeaders, header(k, d.SetHeaders[k]))
 		}
 		common.HeaderMutation = hm
 	}

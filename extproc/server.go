@@ -54,6 +54,7 @@ func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := ps.Context()
 	st := newStream(streamID(), srv.log, &srv.policy, srv.scanner, backendOf(ctx))
 	st.pins = srv.pins
+	st.oauth = newResourceRewriter(ctx)
 	for {
 		req, err := ps.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {

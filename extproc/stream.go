@@ -54,6 +54,7 @@ type stream struct {
 	respBody []byte // buffered response chunks
 	sse      *sseSplitter
 	dropping bool // active mode is discarding an oversized SSE event
+	oauth    resourceRewriter
 }
 
 func newStream(id string, log *slog.Logger, p *Policy, sc contentScanner, backend string) *stream {
@@ -102,6 +103,7 @@ func (s *stream) requestHeaders(h *extprocv3.HttpHeaders) Decision {
 	if v := headerValue(h.GetHeaders(), "mcp-protocol-version"); v != "" {
 		s.log = s.log.With("protocol_version", truncate(v, 32))
 	}
+	s.oauth.request(h.GetHeaders())
 	return Decision{}
 }
 
@@ -129,6 +131,9 @@ func (s *stream) requestBody(ctx context.Context, b *extprocv3.HttpBody) Decisio
 }
 
 func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
+	if s.oauth.oauthForm(body) {
+		return Decision{}
+	}
 	msgs, batch, err := parseBody(body)
 	if err != nil {
 		code := codeInvalidRequest
@@ -190,6 +195,9 @@ func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) 
 	if v := headerValue(hm, "mcp-session-id"); v != "" && s.session == "" {
 		s.setSession(v)
 	}
+	if d, ok := s.oauth.responseHeaders(hm); ok {
+		return d
+	}
 	if h.EndOfStream {
 		return Decision{}
 	}
@@ -227,6 +235,9 @@ func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) 
 }
 
 func (s *stream) responseBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
+	if s.oauth.active {
+		return s.oauth.responseBody(b)
+	}
 	switch s.respMode {
 	case bodyBuffered:
 		return s.bufferedBody(ctx, b)

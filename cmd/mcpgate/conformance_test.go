@@ -136,6 +136,19 @@ type suiteRun struct {
 	took                     time.Duration
 }
 
+func (r *suiteRun) count() {
+	for _, status := range r.checks {
+		switch status {
+		case "SUCCESS":
+			r.passed++
+		case "WARNING":
+			r.warnings++
+		default:
+			r.failed++
+		}
+	}
+}
+
 func (r suiteRun) String() string {
 	return fmt.Sprintf("%d passed, %d failed, %d warnings (%d checks) in %s",
 		r.passed, r.failed, r.warnings, len(r.checks), r.took.Round(10*time.Millisecond))
@@ -176,16 +189,7 @@ func (c conformance) runServer(t testing.TB, target, url string, scenarios []str
 			maps.Copy(run.checks, checks)
 		}
 	}
-	for _, status := range run.checks {
-		switch status {
-		case "SUCCESS":
-			run.passed++
-		case "WARNING":
-			run.warnings++
-		default:
-			run.failed++
-		}
-	}
+	run.count()
 	run.took = time.Since(start)
 	t.Logf("%s %s: %s", t.Name(), target, run)
 	return run
@@ -207,12 +211,17 @@ func (c conformance) exec(limit time.Duration, args ...string) ([]byte, error) {
 }
 
 // readChecks reads the checks.json the suite wrote under dir for one
-// scenario (in a folder named kind-scenario-timestamp) and returns its
-// checks by "scenario/check id", leaving INFO checks out.
+// scenario (server-SCENARIO-TIMESTAMP for server scenarios,
+// SCENARIO-TIMESTAMP for client ones) and returns its checks by
+// "scenario/check id", leaving INFO checks out.
 func readChecks(t testing.TB, dir, kind, scenario string) (map[string]string, bool, error) {
+	folder := scenario
+	if kind == "server" {
+		folder = "server-" + strings.ReplaceAll(scenario, "/", "-")
+	}
 	// A timestamp starts with a digit; this keeps "auth/scope-step-up"
 	// from matching "auth/scope-step-up-x".
-	pattern := filepath.Join(dir, kind+"-"+strings.ReplaceAll(scenario, "/", "-")+"-[0-9]*", "checks.json")
+	pattern := filepath.Join(dir, folder+"-[0-9]*", "checks.json")
 	files, _ := filepath.Glob(pattern)
 	switch len(files) {
 	case 0:
