@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/mcpgate/mcpgate/envoy"
 )
 
@@ -76,15 +79,29 @@ func startEnvoy(t *testing.T, backendPort, mcpgatePort int) string {
 }
 
 // startDerivedEnvoy runs Envoy with the bundled config derived as o says
-// (the listener and admin ports are always free ones) and returns the
-// listener URL once Envoy is ready.
-func startDerivedEnvoy(t testing.TB, o envoy.Options) string {
+// (the listener and admin ports are always free ones), then changed by
+// edits, and returns the listener URL once Envoy is ready.
+func startDerivedEnvoy(t testing.TB, o envoy.Options, edits ...func(*bootstrapv3.Bootstrap) error) string {
 	t.Helper()
 	listen, admin := freePort(t), freePort(t)
 	o.Listen, o.Admin = fmt.Sprintf("127.0.0.1:%d", listen), fmt.Sprintf("127.0.0.1:%d", admin)
 	data, err := envoy.Derive(o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(edits) > 0 {
+		var b bootstrapv3.Bootstrap
+		if err := protojson.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, edit := range edits {
+			if err := edit(&b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if data, err = protojson.Marshal(&b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := filepath.Join(t.TempDir(), "envoy.json")
 	if err := os.WriteFile(cfg, data, 0o600); err != nil {

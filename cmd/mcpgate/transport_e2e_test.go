@@ -9,13 +9,19 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/mcpgate/mcpgate/envoy"
 )
 
 // What the conformance suite does not check: headers, sessions, resumption,
@@ -33,6 +39,7 @@ const (
 // seen is what the backend received: one entry per HTTP request.
 type seen struct {
 	Method, Path, Host, Origin, Session, LastEventID string
+	MCPMethod, MCPName                               string // 2026-07-28 request headers
 }
 
 // transportBackend is a Go SDK server with tools that talk back to the
@@ -112,7 +119,8 @@ func newTransportBackend(t testing.TB, keepalive time.Duration, keepaliveFor tim
 	b := &transportBackend{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
-		b.log = append(b.log, seen{r.Method, r.URL.Path, r.Host, r.Header.Get("Origin"), r.Header.Get("Mcp-Session-Id"), r.Header.Get("Last-Event-ID")})
+		b.log = append(b.log, seen{r.Method, r.URL.Path, r.Host, r.Header.Get("Origin"), r.Header.Get("Mcp-Session-Id"),
+			r.Header.Get("Last-Event-ID"), r.Header.Get("Mcp-Method"), r.Header.Get("Mcp-Name")})
 		b.mu.Unlock()
 		mux.ServeHTTP(w, r)
 	}))
@@ -327,6 +335,7 @@ func eras(t *testing.T, b *transportBackend, gw string) {
 	t.Run("2026-07-28", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		before := len(b.requests())
 		cs, err := mcp.NewClient(&mcp.Implementation{Name: "transport-e2e", Version: "0"}, nil).
 			Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw + pathStateless, MaxRetries: -1}, nil)
 		if err != nil {
@@ -339,6 +348,15 @@ func eras(t *testing.T, b *transportBackend, gw string) {
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "count", Arguments: map[string]any{}})
 		if err != nil || textOf(res) != "counted" {
 			t.Errorf("tools/call: %v %+v", err, res)
+		}
+		// The SDK client discovers instead of initializing, and names the
+		// method and tool in headers; they reach the server as sent.
+		var headers []string
+		for _, r := range b.requests()[before:] {
+			headers = append(headers, r.MCPMethod+" "+r.MCPName)
+		}
+		if !slices.Contains(headers, "server/discover ") || !slices.Contains(headers, "tools/call count") {
+			t.Errorf("Mcp-Method/Mcp-Name the server saw: %q; want server/discover and tools/call count", headers)
 		}
 		// The server checks Mcp-Method/Mcp-Name against the body: a
 		// mismatch gets the same answer through the gateway.
@@ -362,6 +380,60 @@ func eras(t *testing.T, b *transportBackend, gw string) {
 			t.Errorf("header mismatch: gateway %q, directly %q", answers[1], answers[0])
 		}
 	})
+}
+
+// TestKeepAlivesResetIdleTimers shortens the bundled config's hour-long
+// stream_idle_timeout and route idle_timeout to one second: a GET stream
+// with keep-alives every 200 ms outlives them through mcpgate, and one
+// silent for longer is cut, so the timers are live and the keep-alives
+// (passing through mcpgate's streamed SSE path) are what reset them.
+func TestKeepAlivesResetIdleTimers(t *testing.T) {
+	envoyBinary(t)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	port, _, _ := startMcpgate(t, "--mode", "active")
+	tests := []struct {
+		name  string
+		every time.Duration
+		cut   bool
+	}{
+		{"keep-alives every 200ms", 200 * time.Millisecond, false},
+		{"silent for 3s", time.Hour, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newTransportBackend(t, tt.every, 3*time.Second)
+			gw := startDerivedEnvoy(t, envoy.Options{Upstream: mustParseURL(t, b.url), ExtProc: fmt.Sprintf("127.0.0.1:%d", port)},
+				idleTimeouts(time.Second))
+			resp, err := http.Get(gw + pathKeepalive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if cut := err != nil || !strings.Contains(string(body), `"data":"end"`); cut != tt.cut {
+				t.Errorf("stream cut = %v (err %v, %d bytes), want %v", cut, err, len(body), tt.cut)
+			}
+		})
+	}
+}
+
+// idleTimeouts sets the listener's stream_idle_timeout and every route's
+// idle_timeout to d.
+func idleTimeouts(d time.Duration) func(*bootstrapv3.Bootstrap) error {
+	return func(b *bootstrapv3.Bootstrap) error {
+		a := b.GetStaticResources().GetListeners()[0].GetFilterChains()[0].GetFilters()[0].GetTypedConfig()
+		var hcm hcmv3.HttpConnectionManager
+		if err := a.UnmarshalTo(&hcm); err != nil {
+			return err
+		}
+		hcm.StreamIdleTimeout = durationpb.New(d)
+		for _, vh := range hcm.GetRouteConfig().GetVirtualHosts() {
+			for _, r := range vh.GetRoutes() {
+				r.GetRoute().IdleTimeout = durationpb.New(d)
+			}
+		}
+		return a.MarshalFrom(&hcm)
+	}
 }
 
 // longGET holds a GET SSE stream of keep-alive comments open for d and
