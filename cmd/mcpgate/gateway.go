@@ -116,7 +116,7 @@ func runEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcAddr st
 	defer os.RemoveAll(dir)
 	public := f.publicURL
 	if public == "" {
-		public = "http://" + f.listen
+		public = localURL(f.listen)
 	}
 	cfg, err := envoy.Derive(envoy.Options{Listen: f.listen, Admin: "127.0.0.1:0", Upstream: up, CAFile: f.caFile,
 		ExtProc: grpcAddr, PublicURL: public})
@@ -144,10 +144,7 @@ func runEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcAddr st
 		fmt.Fprintf(stderr, "mcpgate run: envoy: %v\n", err)
 		return 1
 	}
-	gw := "http://" + f.listen + up.EscapedPath()
-	if f.publicURL != "" {
-		gw = strings.TrimSuffix(f.publicURL, "/") + up.EscapedPath()
-	}
+	gw := strings.TrimSuffix(public, "/") + up.EscapedPath()
 	fmt.Fprintf(stdout, "mcpgate %s gateway: %s -> %s\n", mode, gw, up.Redacted())
 	select {
 	case <-ctx.Done():
@@ -279,6 +276,16 @@ func copyLines(w io.Writer, r io.Reader, prefix string) {
 		fmt.Fprintf(w, "%s%s\n", prefix, sc.Text())
 	}
 	io.Copy(io.Discard, r) // after an over-long line: drain, so Envoy never blocks on its log
+}
+
+// localURL is the gateway's URL for a client on this machine: a listener
+// on every interface is reached on loopback.
+func localURL(listen string) string {
+	host, port, _ := net.SplitHostPort(listen) // resolveListen checked it
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // resolveListen replaces port 0 with a free port, so the address can be

@@ -141,3 +141,18 @@ func TestMetadataKeysAgree(t *testing.T) {
 		t.Errorf("envoy %q %q, extproc %q %q", envoy.PublicURLHeader, envoy.UpstreamURLHeader, extproc.PublicURLHeader, extproc.UpstreamURLHeader)
 	}
 }
+
+func TestLocalURL(t *testing.T) {
+	for listen, want := range map[string]string{
+		"127.0.0.1:10000": "http://127.0.0.1:10000",
+		":10000":          "http://127.0.0.1:10000",
+		"0.0.0.0:8443":    "http://127.0.0.1:8443",
+		"[::]:10000":      "http://127.0.0.1:10000",
+		"[::1]:10000":     "http://[::1]:10000",
+		"gw.internal:80":  "http://gw.internal:80",
+	} {
+		if got := localURL(listen); got != want {
+			t.Errorf("localURL(%q) = %q, want %q", listen, got, want)
+		}
+	}
+}
