@@ -1,8 +1,6 @@
 package extproc
 
 import (
-	"maps"
-	"slices"
 	"strconv"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -31,7 +29,7 @@ type Decision struct {
 	// or not the body is replaced; Envoy refuses a mismatched length (notes §2).
 	ContentLength bool
 	RemoveHeaders []string
-	SetHeaders    map[string]string // replaced or added
+	SetHeaders    []hdr
 	// Reject answers the client directly; the request never reaches the
 	// backend (request phase) or the response is dropped (headers phase).
 	Reject *Reject
@@ -45,6 +43,9 @@ type Reject struct {
 	Body    []byte // JSON-RPC error (or batch of them)
 	Details string // shows in Envoy's access log
 }
+
+// hdr is a header to set.
+type hdr struct{ key, value string }
 
 // toProcessingResponse translates a decision for the phase it answers.
 func (d Decision) toProcessingResponse(phase phase) *extprocv3.ProcessingResponse {
@@ -69,8 +70,8 @@ func (d Decision) toProcessingResponse(phase phase) *extprocv3.ProcessingRespons
 		if d.ContentLength {
 			hm.SetHeaders = append(hm.SetHeaders, header("content-length", strconv.Itoa(len(d.Body))))
 		}
-		for _, k := range slices.Sorted(maps.Keys(d.SetHeaders)) {
-			hm.SetHeaders = append(hm.SetHeaders, header(k, d.SetHeaders[k]))
+		for _, h := range d.SetHeaders {
+			hm.SetHeaders = append(hm.SetHeaders, header(h.key, h.value))
 		}
 		common.HeaderMutation = hm
 	}

@@ -96,9 +96,7 @@ func (r *resourceRewriter) responseHeaders(h *corev3.HeaderMap) (Decision, bool)
 		if !ok {
 			return Decision{}, false
 		}
-		return Decision{SetHeaders: map[string]string{
-			"www-authenticate": challenge[:m[2]] + rewritten + challenge[m[3]:],
-		}}, true
+		return Decision{SetHeaders: []hdr{{"www-authenticate", challenge[:m[2]] + rewritten + challenge[m[3]:]}}}, true
 	}
 	media, _, _ := mime.ParseMediaType(headerValue(h, "content-type"))
 	if !r.get || headerValue(h, ":status") != "200" || media != "application/json" || headerValue(h, "content-encoding") != "" {
