@@ -95,7 +95,7 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
 		return 1
 	}
-	code := runEnvoy(ctx, f, up, bin, grpcAddr.String(), policy.Mode, stdout, stderr)
+	code := superviseEnvoy(ctx, f, up, bin, grpcAddr.String(), policy.Mode, stdout, stderr)
 	stop()
 	if err := <-served; err != nil {
 		log.Error("ext_proc service failed", "err", err)
@@ -104,10 +104,10 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// runEnvoy starts Envoy, prints the gateway URL when it is ready, and
+// superviseEnvoy starts Envoy, prints the gateway URL when it is ready, and
 // stops it when ctx ends. It returns 0 after a requested stop, 1 if Envoy
 // failed or exited by itself.
-func runEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcAddr string, mode extproc.Mode, stdout, stderr io.Writer) int {
+func superviseEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcAddr string, mode extproc.Mode, stdout, stderr io.Writer) int {
 	dir, err := os.MkdirTemp("", "mcpgate-run-")
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
