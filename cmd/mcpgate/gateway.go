@@ -34,14 +34,19 @@ type gatewayFlags struct {
 	serve         serveFlags
 }
 
-// gateway runs a local gateway: the ext_proc service in this process and
-// Envoy as a child, with the bundled config pointed at --upstream. It prints
-// the gateway's URL on stdout once Envoy is ready and stops both when ctx
-// ends (Ctrl-C, SIGTERM) or either of them fails.
+// gateway runs a local gateway: `mcpgate serve` in this process on a free
+// loopback port and Envoy as a child, with the bundled config pointed at
+// --upstream. It prints the gateway's URL on stdout once Envoy is ready and
+// stops both when ctx ends (Ctrl-C, SIGTERM) or either of them fails.
+// Arguments after "--" go to serve unchanged (any of its flags).
 func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f gatewayFlags
 	fs := flag.NewFlagSet("mcpgate run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: mcpgate run --upstream URL [flags] [-- mcpgate serve flags]")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&f.upstream, "upstream", "", "the MCP server's URL, e.g. http://127.0.0.1:8080/mcp (required)")
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:10000", "address clients connect to (port 0: any free port)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the gateway's base URL as clients see it, if not http://LISTEN")
@@ -53,9 +58,11 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	rest := fs.Args()
+	passthrough := len(rest) > 0 && args[len(args)-len(rest)-1] == "--"
 	up, err := url.Parse(f.upstream)
-	if f.upstream == "" || err != nil || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "mcpgate run: need --upstream URL (and no other arguments)")
+	if f.upstream == "" || err != nil || (len(rest) > 0 && !passthrough) {
+		fmt.Fprintln(stderr, "mcpgate run: need --upstream URL (other arguments only after --, for serve)")
 		fs.Usage()
 		return 2
 	}
@@ -68,38 +75,34 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: f.serve.logLevel}))
-	policy, err := loadPolicy(f.serve)
+	policy, err := loadPolicy(f.serve) // serve loads it again; this names the mode and fails before Envoy starts
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
 		return 2
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	proc, err := extproc.NewServer(ctx, policy, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
-		return 2
+	// serve's own flags, then the caller's: a later flag wins.
+	serveArgs := []string{"--listen", "127.0.0.1:0", "--drain-timeout", "2s", "--log-level", f.serve.logLevel.String()}
+	if f.serve.config != "" {
+		serveArgs = append(serveArgs, "--config", f.serve.config)
 	}
-	defer proc.Close()
-
-	// The ext_proc service listens on a free loopback port only Envoy uses.
-	f.serve.listen, f.serve.drainTimeout = "127.0.0.1:0", 2*time.Second
+	if f.serve.mode != "" {
+		serveArgs = append(serveArgs, "--mode", f.serve.mode)
+	}
 	ready := make(chan net.Addr, 1)
-	served := make(chan error, 1)
-	go func() { served <- runServer(ctx, f.serve, proc, policy, log, ready) }()
+	served := make(chan int, 1)
+	go func() { served <- serve(ctx, append(serveArgs, rest...), stderr, ready) }()
 	var grpcAddr net.Addr
 	select {
 	case grpcAddr = <-ready:
-	case err := <-served:
-		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
-		return 1
+	case code := <-served:
+		return code
 	}
 	code := superviseEnvoy(ctx, f, up, bin, grpcAddr.String(), policy.Mode, stdout, stderr)
 	stop()
-	if err := <-served; err != nil {
-		log.Error("ext_proc service failed", "err", err)
-		return 1
+	if served := <-served; served != 0 {
+		return served
 	}
 	return code
 }

@@ -36,7 +36,9 @@ func TestRun(t *testing.T) {
 		{"passive", []string{"add", "delete_files", "echo", "fetch_page", "stream_story"}},
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
-			gw, stop := startGateway(t, "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", policy, "--mode", tt.mode)
+			// Flags after -- go to mcpgate serve.
+			gw, stop := startGateway(t, "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", policy, "--mode", tt.mode,
+				"--", "--drain-timeout", "1s")
 			if !strings.HasSuffix(gw, mcpserver.PathSSE) {
 				t.Errorf("gateway URL %q does not keep the upstream's path", gw)
 			}
@@ -74,6 +76,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "bad scheme", args: []string{"--upstream", "ftp://127.0.0.1:1/"}, want: "scheme must be http or https"},
 		{name: "bad listen", args: []string{"--upstream", "http://127.0.0.1:1/", "--listen", "nope"}, want: "--listen"},
 		{name: "bad mode", args: []string{"--upstream", "http://127.0.0.1:1/", "--mode", "loud"}, want: "mode"},
+		{name: "bad serve flag after --", args: []string{"--upstream", "http://127.0.0.1:1/", "--", "--nope"}, want: "flag provided but not defined: -nope"},
 		{name: "no envoy", args: []string{"--upstream", "http://127.0.0.1:1/"}, noEnvoy: true, want: "run `make envoy`"},
 	}
 	for _, tt := range tests {
