@@ -104,8 +104,8 @@ func apply(b *bootstrapv3.Bootstrap, o Options) error {
 		b.GetAdmin().Address = addr
 	}
 	listeners := b.GetStaticResources().GetListeners()
-	if len(listeners) != 1 {
-		return fmt.Errorf("bundled config has %d listeners, want 1", len(listeners))
+	if len(listeners) != 1 || len(listeners[0].GetFilterChains()) != 1 {
+		return errors.New("bundled config: want one listener with one filter chain")
 	}
 	if o.Listen != "" {
 		addr, err := socketAddress(o.Listen)
