@@ -19,7 +19,8 @@ import (
 // against the gateway's URL and stops the gateway.
 const gatewayWrapper = `#!/bin/sh
 out=$(mktemp -d)
-"$MCPGATE" run --upstream "$1" --listen 127.0.0.1:0 --mode "$MCPGATE_MODE" >"$out/stdout" 2>"$out/stderr" &
+# Each scenario's server is another backend: its own pin store.
+XDG_STATE_HOME="$out" "$MCPGATE" run --upstream "$1" --listen 127.0.0.1:0 --mode "$MCPGATE_MODE" >"$out/stdout" 2>"$out/stderr" &
 pid=$!
 url=
 for _ in $(seq 600); do
@@ -81,6 +82,9 @@ func TestConformanceClient(t *testing.T) {
 				}
 				t.Errorf("mcpgate %s: %s", mode, d)
 			}
+			if t.Failed() {
+				t.Logf("suite output (the wrapper prints mcpgate's log when a client fails):\n%s", got.output)
+			}
 		})
 	}
 }
@@ -96,7 +100,7 @@ func (c conformance) runClient(t testing.TB, target, command string, scenarios [
 	if err != nil {
 		t.Errorf("%s: %v\n%s", target, err, out)
 	}
-	run := suiteRun{checks: map[string]string{}}
+	run := suiteRun{checks: map[string]string{}, output: string(out)}
 	for _, s := range scenarios {
 		checks, found, err := readChecks(t, dir, "client", s)
 		if err != nil || !found {

@@ -134,6 +134,7 @@ type suiteRun struct {
 	checks                   map[string]string // "scenario/check id" → status (INFO checks left out)
 	passed, failed, warnings int
 	took                     time.Duration
+	output                   string // the suite's, when kept
 }
 
 func (r *suiteRun) count() {

@@ -66,7 +66,7 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if f.listen, err = resolveListen(f.listen); err != nil {
+	if _, _, err := net.SplitHostPort(f.listen); err != nil {
 		fmt.Fprintf(stderr, "mcpgate run: --listen: %v\n", err)
 		return 2
 	}
@@ -99,7 +99,23 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case code := <-served:
 		return code
 	}
-	code := superviseEnvoy(ctx, f, up, bin, grpcAddr.String(), policy.Mode, stdout, stderr)
+	// A port picked for --listen :0 is free when picked, but anything may
+	// take it before Envoy binds it: then Envoy fails at startup, and
+	// another port is tried.
+	listen, code := f.listen, 0
+	for attempt := 1; ; attempt++ {
+		if f.listen, err = resolveListen(listen); err != nil {
+			fmt.Fprintf(stderr, "mcpgate run: --listen: %v\n", err)
+			code = 2
+			break
+		}
+		var started bool
+		code, started = superviseEnvoy(ctx, f, up, bin, grpcAddr.String(), policy.Mode, stdout, stderr)
+		if started || code == 2 || f.listen == listen || attempt == 3 || ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(stderr, "mcpgate run: envoy did not start on %s, picked for --listen %s; trying another port\n", f.listen, listen)
+	}
 	stop()
 	if served := <-served; served != 0 {
 		return served
@@ -109,12 +125,13 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // superviseEnvoy starts Envoy, prints the gateway URL when it is ready, and
 // stops it when ctx ends. It returns 0 after a requested stop, 1 if Envoy
-// failed or exited by itself.
-func superviseEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcAddr string, mode extproc.Mode, stdout, stderr io.Writer) int {
+// failed or exited by itself, 2 for a bad config; started says whether
+// Envoy got ready.
+func superviseEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcAddr string, mode extproc.Mode, stdout, stderr io.Writer) (code int, started bool) {
 	dir, err := os.MkdirTemp("", "mcpgate-run-")
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
-		return 1
+		return 1, false
 	}
 	defer os.RemoveAll(dir)
 	public := f.publicURL
@@ -125,36 +142,36 @@ func superviseEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcA
 		ExtProc: grpcAddr, PublicURL: public})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
-		return 2
+		return 2, false
 	}
 	cfgFile, adminFile := filepath.Join(dir, "envoy.json"), filepath.Join(dir, "admin-address")
 	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
 		fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
-		return 1
+		return 1, false
 	}
 	proc := &envoyProcess{cmd: exec.Command(bin, "-c", cfgFile, "--admin-address-path", adminFile,
 		"--disable-hot-restart", "--log-level", f.envoyLogLevel)}
 	if err := proc.start(stderr, "[envoy] "); err != nil {
 		fmt.Fprintf(stderr, "mcpgate run: start %s: %v\n", bin, err)
-		return 1
+		return 1, false
 	}
 	defer proc.stop(5 * time.Second)
 
 	if err := waitReady(ctx, adminFile, proc.exited); err != nil {
 		if ctx.Err() != nil {
-			return 0
+			return 0, false
 		}
 		fmt.Fprintf(stderr, "mcpgate run: envoy: %v\n", err)
-		return 1
+		return 1, false
 	}
 	gw := strings.TrimSuffix(public, "/") + up.EscapedPath()
 	fmt.Fprintf(stdout, "mcpgate %s gateway: %s -> %s\n", mode, gw, up.Redacted())
 	select {
 	case <-ctx.Done():
-		return 0
+		return 0, true
 	case <-proc.exited:
 		fmt.Fprintf(stderr, "mcpgate run: envoy exited: %v\n", proc.err)
-		return 1
+		return 1, true
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,6 +62,22 @@ func TestRun(t *testing.T) {
 				t.Error("gateway still answers after stop: Envoy was left running")
 			}
 		})
+	}
+}
+
+// TestRunPortTaken: Envoy cannot bind a --listen port in use, and mcpgate
+// run says so and exits 1 instead of waiting.
+func TestRunPortTaken(t *testing.T) {
+	envoyBinary(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var out, errs syncBuffer
+	code := Run(context.Background(), []string{"run", "--upstream", "http://127.0.0.1:1/", "--listen", l.Addr().String()}, nil, &out, &errs)
+	if code != 1 || !strings.Contains(errs.String(), "exited during startup") || out.String() != "" {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, out.String(), errs.String())
 	}
 }
 
