@@ -81,23 +81,28 @@ func (r *resourceRewriter) oauthForm(body []byte) bool {
 	return r.form && !gjson.ValidBytes(body)
 }
 
-// responseHeaders returns the decision for a response it rewrites: a
-// challenge's header, or buffering of a metadata document's body.
+// challenge returns the rewritten WWW-Authenticate header of a response
+// whose challenge names the backend's resource metadata, if any. It only
+// adds a header mutation: the response is judged as any other.
+func (r *resourceRewriter) challenge(h *corev3.HeaderMap) []hdr {
+	challenge := headerValue(h, "www-authenticate")
+	if r.public == nil || challenge == "" {
+		return nil
+	}
+	m := resourceMetadataParam.FindStringSubmatchIndex(challenge)
+	if m == nil {
+		return nil
+	}
+	rewritten, ok := r.rewrite(challenge[m[2]:m[3]])
+	if !ok {
+		return nil
+	}
+	return []hdr{{"www-authenticate", challenge[:m[2]] + rewritten + challenge[m[3]:]}}
+}
+
+// responseHeaders asks for the body of a metadata document: a JSON answer
+// to a GET (MCP answers GETs with SSE, and clients read nothing else).
 func (r *resourceRewriter) responseHeaders(h *corev3.HeaderMap) (Decision, bool) {
-	if r.public == nil {
-		return Decision{}, false
-	}
-	if challenge := headerValue(h, "www-authenticate"); challenge != "" {
-		m := resourceMetadataParam.FindStringSubmatchIndex(challenge)
-		if m == nil {
-			return Decision{}, false
-		}
-		rewritten, ok := r.rewrite(challenge[m[2]:m[3]])
-		if !ok {
-			return Decision{}, false
-		}
-		return Decision{SetHeaders: []hdr{{"www-authenticate", challenge[:m[2]] + rewritten + challenge[m[3]:]}}}, true
-	}
 	media, _, _ := mime.ParseMediaType(headerValue(h, "content-type"))
 	if !r.get || headerValue(h, ":status") != "200" || media != "application/json" || headerValue(h, "content-encoding") != "" {
 		return Decision{}, false

@@ -54,6 +54,14 @@ func TestResourceMetadataRewrite(t *testing.T) {
 		{name: "metadata error status: untouched", public: "http://127.0.0.1:10000",
 			msgs: []*extprocv3.ProcessingRequest{reqHeaders(":path", "/.well-known/oauth-protected-resource", ":method", "GET"),
 				respHeaders(":status", "404", "content-type", "text/plain"), respBody("not found", true)}},
+		// A challenge on a result must not spare it from judging: the
+		// tools/list below is still filtered (delete_files is not allowed).
+		{name: "challenge on a judged result", public: "http://127.0.0.1:10000",
+			msgs: []*extprocv3.ProcessingRequest{reqHeaders(":path", "/mcp", ":method", "POST"), reqBody(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`),
+				respHeaders(":status", "200", "content-type", "application/json", "www-authenticate", `Bearer resource_metadata="http://localhost:3001/x"`),
+				respBody(toolsListResult, true)},
+			wantHeader: `Bearer resource_metadata="http://127.0.0.1:10000/x"`, wantMode: true,
+			wantBody: `{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"echo","inputSchema":{"type":"object"}}]}}`},
 		{name: "challenge without resource_metadata", public: "http://127.0.0.1:10000",
 			msgs: []*extprocv3.ProcessingRequest{reqHeaders(":path", "/mcp", ":method", "POST"),
 				respHeaders(":status", "401", "www-authenticate", `Bearer realm="x"`)}},

@@ -81,7 +81,9 @@ func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (
 		}
 		return s.requestBody(ctx, r.RequestBody).toProcessingResponse(phaseRequestBody), nil
 	case *extprocv3.ProcessingRequest_ResponseHeaders:
-		return s.responseHeaders(ctx, r.ResponseHeaders).toProcessingResponse(phaseResponseHeaders), nil
+		d := s.responseHeaders(ctx, r.ResponseHeaders)
+		d.SetHeaders = append(d.SetHeaders, s.oauth.challenge(r.ResponseHeaders.GetHeaders())...)
+		return d.toProcessingResponse(phaseResponseHeaders), nil
 	case *extprocv3.ProcessingRequest_ResponseBody:
 		return s.responseBody(ctx, r.ResponseBody).toProcessingResponse(phaseResponseBody), nil
 	case *extprocv3.ProcessingRequest_RequestTrailers:
