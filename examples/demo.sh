@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs the demo stack: example MCP server :8080, mcpgate :50051, Envoy :10000.
-# Ctrl-C stops all three. Called by `make run` with the binaries built.
+# Runs the demo stack: example MCP server :8080 and, in front of it,
+# `mcpgate run` (mcpgate and Envoy, listening on :10000). Ctrl-C stops all.
+# Called by `make run` with the binaries built; ENVOY, if set, is the Envoy
+# binary to use (else PATH, else the project's .venv).
 set -euo pipefail
-envoy_bin=${ENVOY:?set ENVOY to an envoy binary}
 bin=${BIN:-bin}
+if [[ -n "${ENVOY:-}" ]]; then PATH="$(dirname "$ENVOY"):$PATH"; fi
 pids=()
 cleanup() {
   trap - INT TERM EXIT
@@ -26,10 +28,8 @@ wait_port() { # host port name
 # program itself and cleanup can stop it.
 "$bin/example-server" --addr 127.0.0.1:8080 > >(sed 's/^/[server] /') 2>&1 & pids+=($!)
 wait_port 127.0.0.1 8080 "example server"
-"$bin/mcpgate" serve --listen 127.0.0.1:50051 --config examples/policy.yaml --admin 127.0.0.1:9090 > >(sed 's/^/[mcpgate] /') 2>&1 & pids+=($!)
-wait_port 127.0.0.1 50051 mcpgate
-"$envoy_bin" -c envoy/envoy.yaml --log-level warn > >(sed 's/^/[envoy] /') 2>&1 & pids+=($!)
-wait_port 127.0.0.1 10000 envoy
+"$bin/mcpgate" run --upstream http://127.0.0.1:8080/mcp --listen 127.0.0.1:10000 --config examples/policy.yaml -- --admin 127.0.0.1:9090 & pids+=($!)
+wait_port 127.0.0.1 10000 "mcpgate run"
 
 cat <<MSG
 

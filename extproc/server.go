@@ -75,6 +75,7 @@ func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	st.scores = srv.scores
 	st.audit.log, st.audit.metrics = srv.audit, srv.metrics
 	srv.metrics.StreamStarted(st.backend)
+	st.oauth = newResourceRewriter(ctx)
 	for {
 		req, err := ps.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {

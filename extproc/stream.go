@@ -61,6 +61,7 @@ type stream struct {
 	respBody []byte // buffered response chunks
 	sse      *sseSplitter
 	dropping bool // active mode is discarding an oversized SSE event
+	oauth    resourceRewriter
 }
 
 // newStream resolves the backend's effective policy once: a reload
@@ -103,7 +104,9 @@ func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (
 		}
 		return s.requestBody(ctx, r.RequestBody).toProcessingResponse(phaseRequestBody), nil
 	case *extprocv3.ProcessingRequest_ResponseHeaders:
-		return s.responseHeaders(ctx, r.ResponseHeaders).toProcessingResponse(phaseResponseHeaders), nil
+		d := s.responseHeaders(ctx, r.ResponseHeaders)
+		d.SetHeaders = append(d.SetHeaders, s.oauth.challenge(r.ResponseHeaders.GetHeaders())...)
+		return d.toProcessingResponse(phaseResponseHeaders), nil
 	case *extprocv3.ProcessingRequest_ResponseBody:
 		return s.responseBody(ctx, r.ResponseBody).toProcessingResponse(phaseResponseBody), nil
 	case *extprocv3.ProcessingRequest_RequestTrailers:
@@ -126,6 +129,7 @@ func (s *stream) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) D
 		s.log = s.log.With("protocol_version", truncate(v, 32))
 		s.audit.protocol = truncate(v, 32)
 	}
+	s.oauth.request(h.GetHeaders())
 	return s.authenticate(ctx, h.GetHeaders())
 }
 
@@ -153,6 +157,9 @@ func (s *stream) requestBody(ctx context.Context, b *extprocv3.HttpBody) Decisio
 }
 
 func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
+	if s.oauth.oauthForm(body) {
+		return Decision{}
+	}
 	msgs, batch, err := parseBody(body)
 	if err != nil {
 		code := codeInvalidRequest
@@ -220,6 +227,9 @@ func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) 
 	if v := headerValue(hm, "mcp-session-id"); v != "" && s.session == "" {
 		s.setSession(v)
 	}
+	if d, ok := s.oauth.responseHeaders(hm); ok {
+		return d
+	}
 	if h.EndOfStream {
 		return Decision{}
 	}
@@ -257,6 +267,9 @@ func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) 
 }
 
 func (s *stream) responseBody(ctx context.Context, b *extprocv3.HttpBody) Decision {
+	if s.oauth.active {
+		return s.oauth.responseBody(b)
+	}
 	switch s.respMode {
 	case bodyBuffered:
 		return s.bufferedBody(ctx, b)
@@ -362,7 +375,10 @@ func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 		return nil, false
 	}
 	ev := parseSSEEvent(p.data)
-	if !ev.hasData {
+	// An event with empty data (a resumable server's priming event: an id
+	// and "data:") is never dispatched to the client, so it carries no
+	// message to judge; its id must still reach the client.
+	if !ev.hasData || len(ev.data) == 0 {
 		return nil, false
 	}
 	data, ok := s.inspectMessage(ctx, ev.data)

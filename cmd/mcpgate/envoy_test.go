@@ -14,11 +14,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/mcpgate/mcpgate/envoy"
 )
 
 // envoyBinary finds the Envoy the Makefile provides: PATH first, then the
 // project's .venv. Missing Envoy fails the test unless MCPGATE_SKIP_ENVOY=1.
-func envoyBinary(t *testing.T) string {
+func envoyBinary(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("envoy"); err == nil {
 		return p
@@ -34,7 +39,7 @@ func envoyBinary(t *testing.T) string {
 	return ""
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -113,6 +118,38 @@ func startEnvoyEdited(t *testing.T, backendPort, mcpgatePort int, edits map[stri
 	return startEnvoy(t, backendPort, mcpgatePort, pairs...)
 }
 
+// startDerivedEnvoy runs Envoy with the bundled config derived as o says
+// (the listener and admin ports are always free ones), then changed by
+// edits, and returns the listener URL once Envoy is ready.
+func startDerivedEnvoy(t testing.TB, o envoy.Options, edits ...func(*bootstrapv3.Bootstrap) error) string {
+	t.Helper()
+	listen, admin := freePort(t), freePort(t)
+	o.Listen, o.Admin = fmt.Sprintf("127.0.0.1:%d", listen), fmt.Sprintf("127.0.0.1:%d", admin)
+	data, err := envoy.Derive(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edits) > 0 {
+		var b bootstrapv3.Bootstrap
+		if err := protojson.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, edit := range edits {
+			if err := edit(&b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if data, err = protojson.Marshal(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(t.TempDir(), "envoy.json")
+	if err := os.WriteFile(cfg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return runEnvoy(t, cfg, listen, admin)
+}
+
 // startEnvoyLog is startEnvoy also returning Envoy's output (its access
 // log and warnings).
 func startEnvoyLog(t *testing.T, backendPort, mcpgatePort int) (string, *syncBuffer) {
@@ -124,14 +161,14 @@ func startEnvoyLog(t *testing.T, backendPort, mcpgatePort int) (string, *syncBuf
 
 // runEnvoy starts Envoy on a config whose listener and admin ports are
 // listen and admin, and returns the listener URL once Envoy is ready.
-func runEnvoy(t *testing.T, cfg string, listen, admin int) string {
+func runEnvoy(t testing.TB, cfg string, listen, admin int) string {
 	t.Helper()
 	u, _ := runEnvoyLog(t, cfg, listen, admin)
 	return u
 }
 
 // runEnvoyLog is runEnvoy also returning Envoy's output.
-func runEnvoyLog(t *testing.T, cfg string, listen, admin int) (string, *syncBuffer) {
+func runEnvoyLog(t testing.TB, cfg string, listen, admin int) (string, *syncBuffer) {
 	t.Helper()
 	var out syncBuffer
 	level := os.Getenv("MCPGATE_ENVOY_LOG_LEVEL") // e.g. debug, when a test fails inside Envoy
@@ -177,7 +214,7 @@ func runEnvoyLog(t *testing.T, cfg string, listen, admin int) (string, *syncBuff
 
 // startMcpgate runs `mcpgate serve` in-process on a free port and returns
 // the port, its log and a function that stops it (also run at cleanup).
-func startMcpgate(t *testing.T, args ...string) (int, *syncBuffer, func()) {
+func startMcpgate(t testing.TB, args ...string) (int, *syncBuffer, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}

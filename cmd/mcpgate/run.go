@@ -10,6 +10,7 @@ const usage = `usage: mcpgate <command> [flags]
 
 commands:
   serve   run the Envoy ext_proc service
+  run     run a local gateway (Envoy + mcpgate) in front of an MCP server
   scan    scan a text or JSON lines with the detectors
   pin     pin a server's tools into a lockfile, check or update it
   audit   grade a server's tools: the MCP Score, for people and CI
@@ -38,6 +39,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return audit(ctx, args[1:], stdout, stderr)
 	case "report":
 		return report(args[1:], stdin, stdout, stderr)
+	case "run":
+		return gateway(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
