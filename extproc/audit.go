@@ -135,7 +135,12 @@ func (s *stream) emit(ctx context.Context, r AuditRecord, details ...slog.Attr) 
 		s.audit.metrics.Finding(r.Backend, r.Rule, r.Category, r.Severity, r.Action == "suppressed")
 	} else {
 		s.audit.metrics.Decision(r.Backend, r.Event, r.Action, r.WouldAction)
-		s.audit.meta.decided(r)
+		// An observation (a pin diff, a backend's new score) is not what
+		// happened to this exchange, so it does not replace the decision
+		// Envoy's access log shows.
+		if r.Action != "observe" {
+			s.audit.meta.decided(r)
+		}
 	}
 	s.audit.log.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
 	return r.EventID
