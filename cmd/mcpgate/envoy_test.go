@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,6 +78,16 @@ func envoyConfig(t *testing.T, ports map[int]int, edits ...string) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// serveBackend serves h (an MCP backend) on a free loopback port until the
+// test ends and returns the port. Register it before anything that holds
+// connections to it: cleanups run last-in first-out.
+func serveBackend(t testing.TB, h http.Handler) int {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().(*net.TCPAddr).Port
 }
 
 // syncBuffer collects a process's or logger's output safely.

@@ -8,12 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,10 +100,7 @@ func (p *mcpgateProcess) signal(sig syscall.Signal) {
 func TestFailureBehaviourEndToEnd(t *testing.T) {
 	envoyBinary(t)
 	backend := mcpserver.NewBackend()
-	srv := httptest.NewServer(backend.Handler())
-	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
-	backendPort, _ := strconv.Atoi(u.Port())
+	backendPort := serveBackend(t, backend.Handler())
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	writeFile(t, policy, "mode: active\npinning: {disabled: true}\nbackends:\n"+
 		"  default: {allowed_tools: [echo, stream_story]}\n  observe: {allowed_tools: [echo, stream_story]}\n")

@@ -8,8 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -135,10 +133,7 @@ func TestJWTAuthnEndToEnd(t *testing.T) {
 	envoyBinary(t)
 	backend := mcpserver.NewBackend()
 	var creds headerLog
-	srv := httptest.NewServer(creds.wrap(backend.Handler()))
-	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
-	backendPort, _ := strconv.Atoi(u.Port())
+	backendPort := serveBackend(t, creds.wrap(backend.Handler()))
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	writeFile(t, policy, "mode: active\npinning: {disabled: true}\nbackends:\n  default: {}\n  strict: {allowed_tools: [echo]}\n")
 	port, _, _ := startMcpgate(t, "--config", policy)

@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -85,10 +82,7 @@ func TestPerRouteEndToEnd(t *testing.T) {
 	envoyBinary(t)
 	backend := mcpserver.NewBackend()
 	var creds headerLog
-	srv := httptest.NewServer(creds.wrap(backend.Handler()))
-	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
-	backendPort, _ := strconv.Atoi(u.Port())
+	backendPort := serveBackend(t, creds.wrap(backend.Handler()))
 
 	dir := t.TempDir()
 	cred := filepath.Join(dir, "backend-token")
@@ -258,10 +252,7 @@ func writeFile(t *testing.T, name, text string) {
 func TestFilterEnabledPerRoute(t *testing.T) {
 	envoyBinary(t)
 	backend := mcpserver.NewBackend()
-	srv := httptest.NewServer(backend.Handler())
-	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
-	backendPort, _ := strconv.Atoi(u.Port())
+	backendPort := serveBackend(t, backend.Handler())
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	writeFile(t, policy, "mode: active\npinning: {disabled: true}\nbackends:\n  default: {allowed_tools: [echo]}\n  strict: {allowed_tools: [echo]}\n  observe: {allowed_tools: [echo]}\n")
 	port, _, _ := startMcpgate(t, "--config", policy)
