@@ -18,6 +18,14 @@ func TestParsePolicy(t *testing.T) {
 		{"bad glob", "backends:\n  default:\n    allowed_tools: ['[']\n", "syntax error in pattern"},
 		{"bad size", "max_body_bytes: -1\n", "max_body_bytes -1"},
 		{"not yaml", "mode: [", "decode"},
+		// Per-backend overrides (route.go).
+		{"overrides", routePolicy, ""},
+		{"bad backend mode", "backends:\n  x:\n    mode: enforce\n", `backends.x.mode "enforce"`},
+		{"bad backend size", "backends:\n  x:\n    max_body_bytes: -5\n", "backends.x.max_body_bytes -5"},
+		{"bad backend severity", "backends:\n  x:\n    withhold_severity: extreme\n", "extreme"},
+		{"bad failure mode", "failure_mode: maybe\n", `failure_mode: "maybe"`},
+		{"bad backend failure mode", "backends:\n  x:\n    failure_mode: ajar\n", `backends.x.failure_mode: "ajar"`},
+		{"unknown backend key", "backends:\n  x:\n    allowed: [echo]\n", "field allowed not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -154,36 +154,6 @@ func TestPerRoutePolicy(t *testing.T) {
 	}
 }
 
-func TestParseRoutePolicy(t *testing.T) {
-	tests := []struct {
-		name    string
-		yaml    string
-		wantErr string
-	}{
-		{"overrides", routePolicy, ""},
-		{"bad backend mode", "backends:\n  x:\n    mode: enforce\n", `backends.x.mode "enforce"`},
-		{"bad backend size", "backends:\n  x:\n    max_body_bytes: -5\n", "backends.x.max_body_bytes -5"},
-		{"bad backend severity", "backends:\n  x:\n    withhold_severity: extreme\n", "extreme"},
-		{"bad failure mode", "failure_mode: maybe\n", `failure_mode: "maybe"`},
-		{"bad backend failure mode", "backends:\n  x:\n    failure_mode: ajar\n", `backends.x.failure_mode: "ajar"`},
-		{"unknown backend key", "backends:\n  x:\n    allowed: [echo]\n", "field allowed not found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParsePolicy([]byte(tt.yaml))
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
 // TestExamplePolicy keeps the shipped example loadable.
 func TestExamplePolicy(t *testing.T) {
 	p, err := LoadPolicy("../examples/policy.yaml")
