@@ -144,7 +144,7 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 		return raw, false, false
 	}
 	s.countDrift(changes)
-	if len(changes) == 0 || pinning.MaxSeverity(changes) < s.pins.cfg.Load().threshold {
+	if len(changes) == 0 || pinning.MaxSeverity(changes) < s.pins.cfg.threshold {
 		return raw, false, false
 	}
 	notice := fmt.Sprintf("mcpgate withheld this server's instructions: they changed since they were pinned "+

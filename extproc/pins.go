@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 
 	"github.com/mcpgate/mcpgate/detectors"
 	"github.com/mcpgate/mcpgate/pinning"
@@ -39,9 +38,18 @@ var (
 // reviewed lockfile per backend when configured, else the first list seen
 // (trust on first use) in a store shared by every replica. It remembers
 // which tools drifted so that calls to them can be refused.
+//
+// Each policy snapshot has its own pinGuard: the state every stream shares
+// (store, drift, sessions) with that snapshot's lockfiles and threshold, so
+// an open stream keeps the pins it started with across a reload.
 type pinGuard struct {
+	*pinState
+	cfg *pinConfig
+}
+
+// pinState is what the pin guards of every snapshot share.
+type pinState struct {
 	store pinning.Store
-	cfg   atomic.Pointer[pinConfig] // swapped by a policy reload
 
 	mu       sync.Mutex
 	drifted  map[string]map[string][]pinning.Change // backend + list → name → changes at or above threshold
@@ -75,16 +83,15 @@ func newPinGuard(ctx context.Context, p Policy) (*pinGuard, error) {
 	if p.Pinning.Disabled {
 		return nil, nil
 	}
-	g := &pinGuard{
-		drifted:  map[string]map[string][]pinning.Change{},
-		sessions: map[string]pinning.Set{},
-		pages:    map[string][][]byte{},
-	}
 	cfg, err := loadPinConfig(p)
 	if err != nil {
 		return nil, err
 	}
-	g.cfg.Store(cfg)
+	g := &pinGuard{cfg: cfg, pinState: &pinState{
+		drifted:  map[string]map[string][]pinning.Change{},
+		sessions: map[string]pinning.Set{},
+		pages:    map[string][][]byte{},
+	}}
 	url := p.Pinning.Store
 	if url == "" {
 		dir, err := defaultPinDir()
@@ -112,6 +119,15 @@ func defaultPinDir() (string, error) {
 		return "", fmt.Errorf("pinning.store not set and no home directory: %w", err)
 	}
 	return filepath.Join(home, ".local", "state", "mcpgate", "pins"), nil
+}
+
+// withConfig returns the guard sharing g's state with another policy's
+// lockfiles and threshold; nil stays nil (pinning off).
+func (g *pinGuard) withConfig(cfg *pinConfig) *pinGuard {
+	if g == nil {
+		return nil
+	}
+	return &pinGuard{pinState: g.pinState, cfg: cfg}
 }
 
 func (g *pinGuard) Close() error {
@@ -160,7 +176,7 @@ func (g *pinGuard) check(ctx context.Context, list pinnedList, backend, session 
 	drifted := map[string]bool{}
 	byName := map[string][]pinning.Change{}
 	for _, c := range changes {
-		if c.Severity >= g.cfg.Load().threshold && c.Kind != pinning.ToolRemoved {
+		if c.Severity >= g.cfg.threshold && c.Kind != pinning.ToolRemoved {
 			drifted[c.Tool] = true
 			byName[c.Tool] = append(byName[c.Tool], c)
 		}
@@ -239,7 +255,7 @@ func (g *pinGuard) driftedEntry(list pinnedList, backend, name string) []pinning
 // instructions steer the model as much as a new tool description does.
 func (g *pinGuard) checkInstructions(ctx context.Context, backend, instructions string) ([]pinning.Change, error) {
 	cur := pinning.Set{Instructions: &instructions}
-	baseline := g.cfg.Load().lockfiles[backend].Set
+	baseline := g.cfg.lockfiles[backend].Set
 	if baseline.Instructions == nil {
 		var err error
 		baseline, _, err = g.store.Pin(ctx, "instructions:"+backend, cur)
@@ -291,7 +307,7 @@ func (g *pinGuard) gatherPage(list pinnedList, backend, session string, items []
 
 // lockfilePins returns the backend's reviewed pin for a list, if any.
 func (g *pinGuard) lockfilePins(backend string, list pinnedList) (pinning.Set, bool) {
-	lf, ok := g.cfg.Load().lockfiles[backend]
+	lf, ok := g.cfg.lockfiles[backend]
 	if !ok {
 		return pinning.Set{}, false
 	}

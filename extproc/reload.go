@@ -4,13 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/mcpgate/mcpgate/detectors"
+	"github.com/mcpgate/mcpgate/detectors/score"
 )
 
 // snapshot is everything a stream reads from the policy, built and
-// validated whole before it replaces the last good one.
+// validated whole before it replaces the last good one. A stream takes one
+// when it opens and reads nothing else of the policy, so a reload never
+// changes an open stream's rules half-way.
 type snapshot struct {
 	policy  Policy // backend credentials loaded
 	scanner contentScanner
+	// scoring grades backends for the score board: the content scanner,
+	// or, with content scanning off, one of its own that still honours
+	// detectors.disabled_rules.
+	scoring score.Scanner
+	// pins and scores are the server's pin guard and score board as this
+	// policy sees them: the shared state with this snapshot's lockfiles,
+	// drift threshold and scanner. Reload swaps them with the policy.
+	pins   *pinGuard   // nil: pinning off
+	scores *scoreBoard // nil: not scoring
 }
 
 func newSnapshot(p Policy) (*snapshot, error) {
@@ -25,7 +39,15 @@ func newSnapshot(p Policy) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{policy: p, scanner: sc}, nil
+	snap := &snapshot{policy: p, scanner: sc, scoring: sc}
+	if sc == nil {
+		own, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
+		if err != nil {
+			return nil, fmt.Errorf("score: %w", err)
+		}
+		snap.scoring = own
+	}
+	return snap, nil
 }
 
 // MaxRecvMsgSize is the gRPC receive limit the server needs: a buffered
@@ -40,7 +62,7 @@ func (srv *Server) Policy() Policy { return srv.cur.Load().policy }
 // be read, or p changes what only a restart can (the pin store, the gRPC
 // message limit), Reload returns an error and the last good policy stays.
 func (srv *Server) Reload(p Policy) error {
-	srv.reloading.Lock() // the pin config and the snapshot change together
+	srv.reloading.Lock() // one reload at a time: each compares with the last
 	defer srv.reloading.Unlock()
 	if err := needsRestart(srv.cur.Load().policy, p, srv.bodyLimit); err != nil {
 		return err
@@ -49,13 +71,14 @@ func (srv *Server) Reload(p Policy) error {
 	if err != nil {
 		return err
 	}
-	var pins *pinConfig
 	if srv.pins != nil {
-		if pins, err = loadPinConfig(snap.policy); err != nil {
+		cfg, err := loadPinConfig(snap.policy)
+		if err != nil {
 			return err
 		}
-		srv.pins.cfg.Store(pins)
+		snap.pins = srv.pins.withConfig(cfg)
 	}
+	snap.scores = srv.scores.withScanner(snap.scoring)
 	srv.cur.Store(snap)
 	srv.warnExpired(snap.policy)
 	return nil

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/mcpgate/mcpgate/detectors"
 	"github.com/mcpgate/mcpgate/detectors/score"
 )
 
@@ -24,9 +23,17 @@ const codeLowScore = -32005
 // audit's prompt, resource and unknown-method checks, which need
 // requests the gateway does not make). Scores are per process: a replica
 // knows a backend's score once it has seen one of its tool lists.
+//
+// Each policy snapshot has its own scoreBoard: the scores every stream
+// shares, graded with that snapshot's scanner (snapshot.scoring), so a
+// reload that changes detectors.disabled_rules changes the next grade.
 type scoreBoard struct {
+	*scores
 	scanner score.Scanner
+}
 
+// scores is what the score boards of every snapshot share.
+type scores struct {
 	mu       sync.Mutex
 	backends map[string]*backendScore
 }
@@ -36,20 +43,18 @@ type backendScore struct {
 	tools  []score.Tool
 	digest [32]byte // of the inputs the report was computed from
 	report *score.Report
+	// gradedBy is the board (so the scanner) the report came from: the
+	// same inputs are graded again under another policy's rules.
+	gradedBy *scoreBoard
 }
 
-// newScoreBoard scores with the gateway's scanner, or, when content
-// scanning is off, one of its own: the score stays on, honouring the
-// rules the operator disabled.
-func newScoreBoard(p Policy, sc contentScanner) (*scoreBoard, error) {
-	if sc == nil {
-		own, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
-		if err != nil {
-			return nil, fmt.Errorf("score: %w", err)
-		}
-		sc = own
-	}
-	return &scoreBoard{scanner: sc, backends: map[string]*backendScore{}}, nil
+func newScoreBoard(sc score.Scanner) *scoreBoard {
+	return &scoreBoard{scores: &scores{backends: map[string]*backendScore{}}, scanner: sc}
+}
+
+// withScanner returns the board sharing b's scores that grades with sc.
+func (b *scoreBoard) withScanner(sc score.Scanner) *scoreBoard {
+	return &scoreBoard{scores: b.scores, scanner: sc}
 }
 
 // Scores returns the current MCP Score of every backend the gateway has
@@ -102,7 +107,7 @@ func (b *scoreBoard) update(backend string, init *score.Surface, tools []score.T
 		return score.Report{}, 0, false
 	}
 	d := digestOf(bs.init, bs.tools)
-	if bs.report != nil && d == bs.digest {
+	if bs.report != nil && d == bs.digest && bs.gradedBy == b {
 		r := *bs.report
 		b.mu.Unlock()
 		return r, 0, false
@@ -115,14 +120,14 @@ func (b *scoreBoard) update(backend string, init *score.Surface, tools []score.T
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if bs.report != nil && d == bs.digest {
+	if bs.report != nil && d == bs.digest && bs.gradedBy == b {
 		return r, 0, false // another stream scored the same inputs meanwhile
 	}
 	prev := -1
 	if bs.report != nil {
 		prev = bs.report.Score
 	}
-	bs.digest, bs.report = d, &r
+	bs.digest, bs.report, bs.gradedBy = d, &r, b
 	return r, prev, prev != r.Score
 }
 

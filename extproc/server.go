@@ -26,8 +26,8 @@ const BackendHeader = "x-mcpgate-backend"
 type Server struct {
 	extprocv3.UnimplementedExternalProcessorServer
 	cur    atomic.Pointer[snapshot] // what new streams use; Reload swaps it
-	pins   *pinGuard                // nil: pinning off
-	scores *scoreBoard
+	pins   *pinGuard                // shared pin state; nil: pinning off
+	scores *scoreBoard              // shared scores
 	log    *slog.Logger
 	// bodyLimit is the largest body the gRPC server was sized for.
 	bodyLimit int
@@ -47,11 +47,8 @@ func NewServer(ctx context.Context, p Policy, log *slog.Logger, opts ...Option) 
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	scores, err := newScoreBoard(snap.policy, snap.scanner)
-	if err != nil {
-		pins.Close()
-		return nil, fmt.Errorf("policy: %w", err)
-	}
+	scores := newScoreBoard(snap.scoring)
+	snap.pins, snap.scores = pins, scores
 	srv := &Server{pins: pins, scores: scores, log: log, bodyLimit: snap.policy.LargestBody(),
 		audit: log, metrics: nopMetrics{}}
 	srv.cur.Store(snap)
@@ -69,13 +66,7 @@ func (srv *Server) Close() error { return srv.pins.Close() }
 // machine decides each reply.
 func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := ps.Context()
-	snap := srv.cur.Load()
-	st := newStream(streamID(), srv.log, &snap.policy, snap.scanner, backendOf(ctx))
-	st.pins = srv.pins
-	st.scores = srv.scores
-	st.audit.log, st.audit.metrics = srv.audit, srv.metrics
-	srv.metrics.StreamStarted(st.backend)
-	st.oauth = newResourceRewriter(ctx)
+	st := srv.open(ctx)
 	for {
 		req, err := ps.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
@@ -102,6 +93,18 @@ func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 			return fmt.Errorf("send: %w", err)
 		}
 	}
+}
+
+// open starts a stream on the policy snapshot in force: the stream reads
+// that snapshot only, whatever reloads happen while it is open.
+func (srv *Server) open(ctx context.Context) *stream {
+	snap := srv.cur.Load()
+	st := newStream(streamID(), srv.log, &snap.policy, snap.scanner, backendOf(ctx))
+	st.pins, st.scores = snap.pins, snap.scores
+	st.audit.log, st.audit.metrics = srv.audit, srv.metrics
+	srv.metrics.StreamStarted(st.backend)
+	st.oauth = newResourceRewriter(ctx)
+	return st
 }
 
 func backendOf(ctx context.Context) string {
