@@ -14,6 +14,7 @@ import (
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
+	"github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/detectors"
 )
 
@@ -69,10 +70,8 @@ func auditRun(t *testing.T, p *Policy, msgs ...*extprocv3.ProcessingRequest) ([]
 	var recs []AuditRecord
 	sc2 := bufio.NewScanner(bytes.NewReader(trail.Bytes()))
 	for sc2.Scan() {
-		dec := json.NewDecoder(bytes.NewReader(sc2.Bytes()))
-		dec.DisallowUnknownFields() // every key written is in the schema
-		var r AuditRecord
-		if err := dec.Decode(&r); err != nil {
+		r, err := audit.Decode(sc2.Bytes()) // every key written is in the schema
+		if err != nil {
 			t.Fatalf("audit line %s: %v", sc2.Bytes(), err)
 		}
 		recs = append(recs, r)
@@ -89,8 +88,8 @@ func TestAuditSchema(t *testing.T) {
 		name       string
 		mode       Mode
 		msgs       []*extprocv3.ProcessingRequest
-		event      string // the decision expected
-		did, would string
+		event      audit.Event // the decision expected
+		did, would audit.Action
 	}{
 		{"denied call, active", Active, []*extprocv3.ProcessingRequest{reqHeaders("mcp-session-id", "sess-1"),
 			reqBody(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_files"}}`)}, "tool_not_allowed", "reject", "reject"},
@@ -107,7 +106,7 @@ func TestAuditSchema(t *testing.T) {
 			replies, recs, _, m := auditRun(t, testPolicy(tc.mode), tc.msgs...)
 			var decision *AuditRecord
 			for i, r := range recs {
-				if r.EventID == "" || r.Event == "" || r.Mode != tc.mode || r.Action == "" || r.Stream != "s1" ||
+				if r.EventID == "" || r.Event == "" || r.Mode != string(tc.mode) || r.Action == "" || r.Stream != "s1" ||
 					r.Backend != DefaultBackend || r.Session == "" || r.Method != "tools/call" || r.Time.IsZero() {
 					t.Errorf("record lacks a schema field: %+v", r)
 				}
@@ -127,7 +126,7 @@ func TestAuditSchema(t *testing.T) {
 			if decision.Action != tc.did || decision.WouldAction != tc.would {
 				t.Errorf("action %q would_action %q, want %q %q", decision.Action, decision.WouldAction, tc.did, tc.would)
 			}
-			if m.counts["decision:default,"+tc.event+","+tc.did+","+tc.would] != 1 {
+			if m.counts["decision:default,"+string(tc.event)+","+string(tc.did)+","+string(tc.would)] != 1 {
 				t.Errorf("decision not counted: %v", m.counts)
 			}
 			// The first reply names the stream; the reply that decided
@@ -142,7 +141,7 @@ func TestAuditSchema(t *testing.T) {
 					ids = append(ids, f["event_id"].GetStringValue(), f["action"].GetStringValue(), f["would_action"].GetStringValue())
 				}
 			}
-			if want := []string{decision.EventID, tc.did, tc.would}; fmt.Sprint(ids) != fmt.Sprint(want) {
+			if want := []string{decision.EventID, string(tc.did), string(tc.would)}; fmt.Sprint(ids) != fmt.Sprint(want) {
 				t.Errorf("metadata %v, want %v", ids, want)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/pinning"
 )
 
@@ -87,7 +88,7 @@ func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id stri
 		for _, t := range tools {
 			defs[t.Get("name").String()] = t.Raw
 		}
-		s.logEvent(ctx, "observe", eventID, "pin_changes", slog.String("policy", "tool_pinning"),
+		s.decide(ctx, audit.Enforced(audit.Observe), eventID, audit.PinChanges, slog.String("policy", "tool_pinning"),
 			slog.Bool("complete_list", complete), slog.Any("changes", s.redactChanges(changes, defs)))
 	}
 	return drifted
@@ -98,14 +99,10 @@ func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id stri
 // treats every entry as drifted, so active mode hides them all.
 func (s *stream) pinFailure(ctx context.Context, eventID string, err error, entries []gjson.Result) map[string]bool {
 	if s.policy.FailureMode != FailClosed {
-		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
+		s.decide(ctx, audit.Enforced(audit.Pass), eventID, audit.PinError, slog.String("error", err.Error()))
 		return nil
 	}
-	action := "withhold"
-	if s.policy.Mode != Active {
-		action = "would_withhold"
-	}
-	s.logEvent(ctx, action, eventID, "pin_error", slog.String("error", err.Error()), slog.String("failure_mode", string(FailClosed)))
+	s.decide(ctx, s.outcome(audit.Withhold), eventID, audit.PinError, slog.String("error", err.Error()), slog.String("failure_mode", string(FailClosed)))
 	all := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		all[e.Get("name").String()] = true
@@ -140,7 +137,7 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 	eventID := s.nextEventID()
 	if err != nil {
 		s.audit.metrics.Error("pin_store")
-		s.logEvent(ctx, "pass", eventID, "pin_error", slog.String("error", err.Error()))
+		s.decide(ctx, audit.Enforced(audit.Pass), eventID, audit.PinError, slog.String("error", err.Error()))
 		return raw, false, false
 	}
 	s.countDrift(changes)

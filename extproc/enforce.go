@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/mcpgate/mcpgate/audit"
 )
 
 // enforce applies d in active mode; in passive mode it returns a pass and
@@ -17,38 +19,29 @@ func (s *stream) enforce(ctx context.Context, d Decision, event string, attrs ..
 }
 
 func (s *stream) enforceEvent(ctx context.Context, d Decision, eventID, event string, attrs ...slog.Attr) Decision {
-	action := actionOf(d)
+	s.decide(ctx, s.outcome(actionOf(d)), eventID, audit.Event(event), attrs...)
 	if s.policy.Mode != Active {
-		s.emit(ctx, AuditRecord{EventID: eventID, Event: event, Action: "pass", WouldAction: action}, attrs...)
 		return Decision{}
 	}
-	s.emit(ctx, AuditRecord{EventID: eventID, Event: event, Action: action, WouldAction: action}, attrs...)
 	return d
 }
 
 // enforceAlways applies d in both modes, for conditions where passing would
 // lose data or break the exchange.
 func (s *stream) enforceAlways(ctx context.Context, d Decision, event string, attrs ...slog.Attr) Decision {
-	s.logEvent(ctx, actionOf(d), s.nextEventID(), event, attrs...)
+	s.decide(ctx, audit.Enforced(actionOf(d)), s.nextEventID(), audit.Event(event), attrs...)
 	return d
 }
 
-func actionOf(d Decision) string {
+func actionOf(d Decision) audit.Action {
 	switch {
 	case d.Reject != nil:
-		return "reject"
+		return audit.Reject
 	case d.Replace:
-		return "mutate"
+		return audit.Mutate
 	default:
-		return "pass"
+		return audit.Pass
 	}
-}
-
-// logEvent writes one audit decision; eventID "" allocates one. action
-// "would_x" records a pass that active mode would have made x.
-func (s *stream) logEvent(ctx context.Context, action, eventID, event string, attrs ...slog.Attr) string {
-	did, would := actionPair(action)
-	return s.emit(ctx, AuditRecord{EventID: eventID, Event: event, Action: did, WouldAction: would}, attrs...)
 }
 
 // nextEventID names a log event so a client-visible notice can point at it.

@@ -30,9 +30,9 @@ func (s *stream) attachMetadata(resp *extprocv3.ProcessingResponse) {
 	fields := map[string]*structpb.Value{"stream": structpb.NewStringValue(s.id)}
 	if r := m.pending; r != nil {
 		fields["event_id"] = structpb.NewStringValue(r.EventID)
-		fields["event"] = structpb.NewStringValue(r.Event)
-		fields["action"] = structpb.NewStringValue(r.Action)
-		fields["would_action"] = structpb.NewStringValue(r.WouldAction)
+		fields["event"] = structpb.NewStringValue(string(r.Event))
+		fields["action"] = structpb.NewStringValue(string(r.Action))
+		fields["would_action"] = structpb.NewStringValue(string(r.WouldAction))
 	}
 	resp.DynamicMetadata = &structpb.Struct{Fields: map[string]*structpb.Value{
 		MetadataNamespace: structpb.NewStructValue(&structpb.Struct{Fields: fields}),

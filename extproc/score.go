@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/detectors/score"
 )
 
@@ -271,7 +272,7 @@ func (s *stream) logScore(ctx context.Context, r score.Report, prev int) {
 	for _, f := range r.Findings {
 		counts[f.Check]++
 	}
-	attrs := []slog.Attr{slog.String("event", "score_changed"), slog.Int("score", r.Score), slog.String("grade", string(r.Grade)),
+	attrs := []slog.Attr{slog.String("event", string(audit.ScoreChanged)), slog.Int("score", r.Score), slog.String("grade", string(r.Grade)),
 		slog.Int("previous_score", prev), slog.Int("min_score", min), slog.Int("tools", r.Tools), slog.Any("findings", counts)}
 	if top, ok := r.Top(); ok {
 		attrs = append(attrs, slog.String("top_check", top.Check), slog.String("top_tool", truncate(top.Tool, 64)))
@@ -286,5 +287,5 @@ func (s *stream) logScore(ctx context.Context, r score.Report, prev int) {
 	s.log.LogAttrs(ctx, level, "mcpgate score", attrs...)
 	// The audit trail gets it too: `mcpgate report` and the admin page read
 	// scores from there, not from the operational log.
-	s.logEvent(ctx, "observe", "", "score_changed", attrs[1:]...)
+	s.decide(ctx, audit.Enforced(audit.Observe), "", audit.ScoreChanged, attrs[1:]...)
 }

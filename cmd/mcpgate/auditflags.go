@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	auditlog "github.com/mcpgate/mcpgate/audit"
 )
 
 // auditFlags say where `serve` writes the audit trail.
@@ -30,7 +32,7 @@ func (a *auditFlags) open(stdout io.Writer) (io.WriteCloser, error) {
 	if a.maxMB < 1 || a.backups < 0 {
 		return nil, fmt.Errorf("--audit-log-max-mb %d, --audit-log-backups %d: want at least 1 and 0", a.maxMB, a.backups)
 	}
-	return openRotating(a.file, int64(a.maxMB)<<20, a.backups)
+	return auditlog.OpenRotating(a.file, int64(a.maxMB)<<20, a.backups)
 }
 
 // reportingWriter logs audit write failures, which slog would otherwise

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	auditlog "github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/extproc"
 )
 
@@ -21,12 +22,12 @@ const viewSize = 2000
 // record with one Write call.
 type auditView struct {
 	mu   sync.Mutex
-	recs []extproc.AuditRecord // ring of viewSize
+	recs []auditlog.Record // ring of viewSize
 	next int
 }
 
 func (v *auditView) Write(p []byte) (int, error) {
-	var r extproc.AuditRecord
+	var r auditlog.Record
 	if json.Unmarshal(p, &r) != nil || r.EventID == "" {
 		return len(p), nil
 	}
@@ -42,7 +43,7 @@ func (v *auditView) Write(p []byte) (int, error) {
 }
 
 // records returns the kept records, oldest first.
-func (v *auditView) records() []extproc.AuditRecord {
+func (v *auditView) records() []auditlog.Record {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.recs) < viewSize {
@@ -69,10 +70,10 @@ type backendScore struct {
 // dashboardPage is what the template renders.
 type dashboardPage struct {
 	Mode     extproc.Mode
-	Report   Report
+	Report   auditlog.Report
 	Scores   map[string]backendScore
-	Drift    []extproc.AuditRecord // newest first
-	Findings []extproc.AuditRecord // newest first
+	Drift    []auditlog.Record // newest first
+	Findings []auditlog.Record // newest first
 }
 
 // dashboard serves a read-only HTML page: backends, what active mode
@@ -82,21 +83,21 @@ type dashboardPage struct {
 func dashboard(mode func() extproc.Mode, view *auditView, scores func() map[string]backendScore) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		recs := view.records()
-		agg := newAggregate(time.Time{}, time.Now())
+		agg := auditlog.NewAggregate(time.Time{}, time.Now())
 		page := dashboardPage{Mode: mode()}
 		for i := len(recs) - 1; i >= 0; i-- {
 			rec := recs[i]
-			agg.add(rec)
+			agg.Add(rec)
 			switch {
-			case rec.Event == "finding" && len(page.Findings) < 50:
+			case rec.Event == auditlog.Finding && len(page.Findings) < 50:
 				page.Findings = append(page.Findings, rec)
-			case rec.Event == "pin_changes" || rec.Event == "tool_drifted" || rec.Event == "instructions_drifted" || rec.Event == "list_filtered":
+			case rec.Event.IsDrift() || rec.Event == auditlog.ListFiltered:
 				if len(page.Drift) < 20 {
 					page.Drift = append(page.Drift, rec)
 				}
 			}
 		}
-		page.Report = agg.report(10)
+		page.Report = agg.Report(10)
 		if scores != nil {
 			page.Scores = scores()
 		}
@@ -122,10 +123,10 @@ func scoreText(m map[string]backendScore, backend string) string {
 }
 
 // changesText lists a drift record's pin changes as "tool: kind (severity)".
-func changesText(r extproc.AuditRecord) []string {
+func changesText(r auditlog.Record) []string {
 	var cs []struct{ Kind, Tool, Severity string }
 	if json.Unmarshal(r.Details["changes"], &cs) != nil {
-		return toolsOf(r)
+		return r.Tools()
 	}
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/detectors"
 	"github.com/mcpgate/mcpgate/examples/mcpserver"
+	auditlog "github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/extproc"
 )
 
@@ -146,10 +147,8 @@ func TestObservability(t *testing.T) {
 	var decisions []extproc.AuditRecord
 	var suppressed, findings int
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		dec := json.NewDecoder(strings.NewReader(line))
-		dec.DisallowUnknownFields()
-		var r extproc.AuditRecord
-		if err := dec.Decode(&r); err != nil {
+		r, err := auditlog.Decode([]byte(line))
+		if err != nil {
 			t.Fatalf("audit line %s: %v", line, err)
 		}
 		switch {
@@ -178,9 +177,9 @@ func TestObservability(t *testing.T) {
 	// decision's stream and event id.
 	events := map[string]int{}
 	for _, r := range decisions {
-		events[r.Event]++
+		events[string(r.Event)]++
 		line := waitAccessLog(t, envoyOut, r.EventID)
-		if line["mcpgate_stream"] != r.Stream || line["mcpgate_action"] != r.Action || line["mcpgate_event"] != r.Event {
+		if line["mcpgate_stream"] != r.Stream || line["mcpgate_action"] != string(r.Action) || line["mcpgate_event"] != string(r.Event) {
 			t.Errorf("access log %v does not match audit %+v", line, r)
 		}
 	}

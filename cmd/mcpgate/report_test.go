@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	auditlog "github.com/mcpgate/mcpgate/audit"
 )
 
 // auditLine renders one record as the audit trail has it.
@@ -45,7 +47,7 @@ func TestReport(t *testing.T) {
 	if code := Run(context.Background(), []string{"report", "--json", "--since", "24h", file}, nil, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var r Report
+	var r auditlog.Report
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package audit
 
 import (
 	"fmt"
@@ -6,11 +6,11 @@ import (
 	"sync"
 )
 
-// rotatingFile is an append-only file that, before a write would take it
+// RotatingFile is an append-only file that, before a write would take it
 // past maxBytes, is renamed to NAME.1 (older copies shift to NAME.2 …
 // NAME.<backups>, the oldest is removed) and started afresh. Each audit
 // line is one Write, so a line is never split between files.
-type rotatingFile struct {
+type RotatingFile struct {
 	name     string
 	maxBytes int64
 	backups  int
@@ -20,15 +20,17 @@ type rotatingFile struct {
 	size int64
 }
 
-func openRotating(name string, maxBytes int64, backups int) (*rotatingFile, error) {
-	r := &rotatingFile{name: name, maxBytes: maxBytes, backups: backups}
+// OpenRotating opens (appending to) or creates name, rotating it past
+// maxBytes and keeping backups older copies.
+func OpenRotating(name string, maxBytes int64, backups int) (*RotatingFile, error) {
+	r := &RotatingFile{name: name, maxBytes: maxBytes, backups: backups}
 	if err := r.open(); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func (r *rotatingFile) open() error {
+func (r *RotatingFile) open() error {
 	f, err := os.OpenFile(r.name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit file: %w", err)
@@ -42,7 +44,7 @@ func (r *rotatingFile) open() error {
 	return nil
 }
 
-func (r *rotatingFile) Write(p []byte) (int, error) {
+func (r *RotatingFile) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.size > 0 && r.size+int64(len(p)) > r.maxBytes {
@@ -55,7 +57,7 @@ func (r *rotatingFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (r *rotatingFile) rotate() error {
+func (r *RotatingFile) rotate() error {
 	if err := r.f.Close(); err != nil {
 		return fmt.Errorf("audit file: close: %w", err)
 	}
@@ -77,7 +79,7 @@ func (r *rotatingFile) rotate() error {
 	return r.open()
 }
 
-func (r *rotatingFile) Close() error {
+func (r *RotatingFile) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.f.Close()
