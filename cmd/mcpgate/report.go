@@ -88,4 +88,3 @@ func readTrail(a *auditlog.Aggregate, name string, stdin io.Reader) error {
 		}
 	}
 }
-
