@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/detectors"
 	"github.com/mcpgate/mcpgate/detectors/score"
+	"github.com/mcpgate/mcpgate/mcpclient"
 	"github.com/mcpgate/mcpgate/pinning"
 )
 
@@ -70,7 +71,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		say("%s: %d tools, %d prompts, %d resources, %d resource templates (%s)", o.url, len(s.Tools), len(s.Prompts),
 			len(s.Resources), len(s.ResourceTemplates), time.Since(start).Round(time.Millisecond))
 		if o.behavioral {
-			b, err := exercise(ctx, c.session, s.Tools, say)
+			b, err := exercise(ctx, c.session.ClientSession, s.Tools, say)
 			if err != nil {
 				fmt.Fprintf(stderr, "mcpgate audit: --behavioral: %v\n", err)
 				return 2
@@ -83,7 +84,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	res := auditResult{URL: o.url, Transport: c.transport, Report: score.Score(sc, s)}
 	if baseline != nil && s.HandshakeError == "" {
 		res.Baseline = o.baseline
-		res.Drift = diffLockfiles(*baseline, c.lockfile)
+		res.Drift = pinning.DiffLockfiles(*baseline, c.lockfile)
 		if res.Drift == nil {
 			res.Drift = []pinning.Change{}
 		}
@@ -115,7 +116,7 @@ func parseAuditFlags(args []string, stderr io.Writer) (auditOptions, bool) {
 	fs.IntVar(&o.failUnder, "fail-under", 0, "exit 1 when the score is below `N` (0-100)")
 	fs.StringVar(&o.baseline, "baseline", "", "lockfile `FILE` from mcpgate pin: exit 1 on drift at or above high")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "for the whole audit")
-	fs.StringVar(&o.transport, "transport", transportAuto, "auto (Streamable HTTP, then legacy SSE), streamable or sse")
+	fs.StringVar(&o.transport, "transport", mcpclient.Auto, "auto (Streamable HTTP, then legacy SSE), streamable or sse")
 	fs.BoolVar(&o.behavioral, "behavioral", false, "also call read-only tools with canary URLs to catch exfiltration")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, auditUsage)
@@ -135,7 +136,7 @@ func parseAuditFlags(args []string, stderr io.Writer) (auditOptions, bool) {
 		bad = fmt.Sprintf("--fail-under %d: want 0-100", o.failUnder)
 	case o.timeout <= 0:
 		bad = "--timeout must be positive"
-	case o.transport != transportAuto && o.transport != transportStreamable && o.transport != transportSSE:
+	case !mcpclient.ValidTransport(o.transport):
 		bad = fmt.Sprintf("--transport %q: want auto, streamable or sse", o.transport)
 	}
 	if bad != "" {

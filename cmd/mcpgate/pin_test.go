@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/examples/mcpserver"
@@ -241,37 +240,6 @@ func TestPinErrors(t *testing.T) {
 	}
 }
 
-// The recorder must find events however the SSE stream is cut and
-// whichever line endings it uses.
-func TestTeeBodySSE(t *testing.T) {
-	resp := `{"jsonrpc":"2.0","id":7,"result":{"tools":[{"name":"a"}]}}`
-	for _, eol := range []string{"\n", "\r\n", "\r"} {
-		stream := "event: message" + eol + "id: 1" + eol + "data: " + resp + eol + eol +
-			"data: {\"jsonrpc\":\"2.0\"," + eol + "data: \"id\":8,\"result\":{}}" + eol + eol
-		for _, chunk := range []int{1, 2, 3, 7, len(stream)} {
-			w := &wireRecorder{pending: map[jsonrpc.ID]bool{rpcID(7): true, rpcID(8): true}}
-			tb := &teeBody{w: w, sse: true, cancel: func() {}}
-			for i := 0; i < len(stream); i += chunk {
-				tb.feed([]byte(stream[i:min(i+chunk, len(stream))]), false)
-			}
-			tb.feed(nil, true)
-			first, ok1 := w.take()
-			second, ok2 := w.take()
-			if !ok1 || string(first) != `{"tools":[{"name":"a"}]}` || !ok2 || string(second) != `{}` {
-				t.Errorf("eol %q chunk %d: got %s %v, %s %v", eol, chunk, first, ok1, second, ok2)
-			}
-		}
-	}
-}
-
-func rpcID(n float64) jsonrpc.ID {
-	id, err := jsonrpc.MakeID(n)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
 func TestPinPromptsAndTemplates(t *testing.T) {
 	var mu sync.Mutex
 	var server *mcp.Server
@@ -308,5 +276,40 @@ func TestPinPromptsAndTemplates(t *testing.T) {
 	code, stdout, _ := runPin(t, "--check", file)
 	if code != 1 || !strings.Contains(stdout, "high description_changed prompt:summarize") {
 		t.Errorf("check after a prompt change: exit %d, %q", code, stdout)
+	}
+}
+
+// TestPinLegacySSE pins a server speaking the 2024-11-05 HTTP+SSE
+// transport, explicitly and by fallback, then checks the pin over it; the
+// default transport (Streamable HTTP) cannot list it.
+func TestPinLegacySSE(t *testing.T) {
+	s := mcpserver.NewBenignServer()
+	url := serveHTTP(t, mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return s }, nil))
+	var fingerprint string
+	for _, transport := range []string{"sse", "auto"} {
+		t.Run(transport, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "sse.lock.json")
+			code, _, stderr := runPin(t, url, "--transport", transport, "-o", file)
+			if code != 0 || !strings.Contains(stderr, "2 tools") {
+				t.Fatalf("pin: exit %d, stderr %s", code, stderr)
+			}
+			lf, err := pinning.ReadLockfile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fingerprint != "" && lf.Fingerprint != fingerprint {
+				t.Errorf("fingerprint %s over auto, %s over sse", lf.Fingerprint, fingerprint)
+			}
+			fingerprint = lf.Fingerprint
+			if code, stdout, stderr := runPin(t, "--check", file, "--transport", transport); code != 0 || stdout != "" {
+				t.Errorf("check: exit %d, stdout %q, stderr %s", code, stdout, stderr)
+			}
+		})
+	}
+	if code, _, stderr := runPin(t, url, "-o", filepath.Join(t.TempDir(), "x.json"), "--timeout", "5s"); code != 2 || !strings.Contains(stderr, "connect "+url) {
+		t.Errorf("default transport against an SSE server: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runPin(t, url, "-o", "x.json", "--transport", "websocket"); code != 2 || !strings.Contains(stderr, `--transport "websocket"`) {
+		t.Errorf("bad transport: exit %d, %s", code, stderr)
 	}
 }
