@@ -11,11 +11,13 @@ import (
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-	"github.com/mcpgate/mcpgate/extproc"
-	"github.com/mcpgate/mcpgate/extproc/metrics"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/mcpgate/mcpgate/admin"
+	"github.com/mcpgate/mcpgate/extproc"
+	"github.com/mcpgate/mcpgate/extproc/metrics"
 )
 
 type serveFlags struct {
@@ -66,14 +68,14 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 		return 2
 	}
 	defer auditOut.Close()
-	var admin *adminDeps
+	var deps *admin.Deps
 	var auditW io.Writer = &reportingWriter{w: auditOut, log: log}
 	var opts []extproc.Option
 	var prom *metrics.Prometheus
 	if f.admin != "" {
 		prom = metrics.New()
-		admin = &adminDeps{metrics: prom.Handler(), view: &auditView{}}
-		auditW = io.MultiWriter(auditOut, admin.view)
+		deps = &admin.Deps{Metrics: prom.Handler(), View: &admin.View{}}
+		auditW = io.MultiWriter(auditOut, deps.View)
 		opts = append(opts, extproc.WithMetrics(prom))
 	}
 	opts = append(opts, extproc.WithAudit(extproc.NewAuditLogger(auditW)))
@@ -83,8 +85,8 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 		return 2
 	}
 	defer proc.Close()
-	if admin != nil {
-		admin.mode = func() extproc.Mode { return proc.Policy().Mode }
+	if deps != nil {
+		deps.Mode = func() string { return string(proc.Policy().Mode) }
 		prom.ScoresFrom(func() map[string]float64 {
 			out := map[string]float64{}
 			for b, r := range proc.Scores() {
@@ -92,10 +94,10 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 			}
 			return out
 		})
-		admin.scores = func() map[string]backendScore {
-			out := map[string]backendScore{}
+		deps.Scores = func() map[string]admin.BackendScore {
+			out := map[string]admin.BackendScore{}
 			for b, r := range proc.Scores() {
-				out[b] = backendScore{Score: float64(r.Score), Grade: string(r.Grade)}
+				out[b] = admin.BackendScore{Score: float64(r.Score), Grade: string(r.Grade)}
 			}
 			return out
 		}
@@ -103,7 +105,7 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	if f.config != "" && f.reload > 0 {
 		go watchPolicy(ctx, f, proc, log)
 	}
-	if err := runServer(ctx, f, proc, policy, log, ready, admin); err != nil {
+	if err := runServer(ctx, f, proc, policy, log, ready, deps); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
@@ -127,7 +129,7 @@ func loadPolicy(f serveFlags) (extproc.Policy, error) {
 	return p, nil
 }
 
-func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr, admin *adminDeps) error {
+func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extproc.Policy, log *slog.Logger, ready chan<- net.Addr, deps *admin.Deps) error {
 	lis, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -138,8 +140,8 @@ func runServer(ctx context.Context, f serveFlags, proc *extproc.Server, p extpro
 	healthpb.RegisterHealthServer(gs, hs)
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(extprocv3.ExternalProcessor_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	if admin != nil {
-		stopAdmin, err := startAdmin(f.admin, adminHandler(admin, hs), log)
+	if deps != nil {
+		stopAdmin, err := admin.Start(f.admin, admin.Handler(deps, hs), log)
 		if err != nil {
 			return err
 		}

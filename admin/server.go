@@ -1,4 +1,6 @@
-package main
+// Package admin serves mcpgate's admin listener: the read-only dashboard
+// of recent audit records (dashboard.go), /metrics, /healthz and /readyz.
+package admin
 
 import (
 	"context"
@@ -12,26 +14,25 @@ import (
 
 	"google.golang.org/grpc/health"
 
-	"github.com/mcpgate/mcpgate/extproc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// adminDeps is what the admin listener shows.
-type adminDeps struct {
-	metrics http.Handler
-	view    *auditView
-	mode    func() extproc.Mode            // the policy in force: reloads change it
-	scores  func() map[string]backendScore // nil: no scores yet
+// Deps is what the admin listener shows.
+type Deps struct {
+	Metrics http.Handler
+	View    *View
+	Mode    func() string                  // the policy's mode in force: reloads change it
+	Scores  func() map[string]BackendScore // nil: no scores yet
 }
 
-// adminHandler serves the admin listener: / (a read-only page of recent
+// Handler serves the admin listener: / (a read-only page of recent
 // audit records), /metrics, /healthz (the process answers) and /readyz
 // (the gRPC health service reports SERVING, so it turns 503 as soon as
 // draining starts, like grpc.health.v1).
-func adminHandler(d *adminDeps, hs *health.Server) http.Handler {
+func Handler(d *Deps, hs *health.Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", dashboard(d.mode, d.view, d.scores))
-	mux.Handle("GET /metrics", d.metrics)
+	mux.Handle("GET /{$}", dashboard(d.Mode, d.View, d.Scores))
+	mux.Handle("GET /metrics", d.Metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")
 	})
@@ -46,8 +47,8 @@ func adminHandler(d *adminDeps, hs *health.Server) http.Handler {
 	return mux
 }
 
-// startAdmin serves h on addr until stop is called.
-func startAdmin(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+// Start serves h on addr until stop is called.
+func Start(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("admin listen: %w", err)

@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"embed"
@@ -10,43 +10,42 @@ import (
 	"sync"
 	"time"
 
-	auditlog "github.com/mcpgate/mcpgate/audit"
-	"github.com/mcpgate/mcpgate/extproc"
+	"github.com/mcpgate/mcpgate/audit"
 )
 
-// viewSize is how many of the newest audit records the admin page shows.
-const viewSize = 2000
+// ViewSize is how many of the newest audit records the admin page shows.
+const ViewSize = 2000
 
-// auditView keeps the newest audit records for the admin page. It is an
+// View keeps the newest audit records for the admin page. It is an
 // io.Writer beside the audit output: slog's JSON handler writes each
 // record with one Write call.
-type auditView struct {
+type View struct {
 	mu   sync.Mutex
-	recs []auditlog.Record // ring of viewSize
+	recs []audit.Record // ring of ViewSize
 	next int
 }
 
-func (v *auditView) Write(p []byte) (int, error) {
-	var r auditlog.Record
+func (v *View) Write(p []byte) (int, error) {
+	var r audit.Record
 	if json.Unmarshal(p, &r) != nil || r.EventID == "" {
 		return len(p), nil
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if len(v.recs) < viewSize {
+	if len(v.recs) < ViewSize {
 		v.recs = append(v.recs, r)
 	} else {
 		v.recs[v.next] = r
 	}
-	v.next = (v.next + 1) % viewSize
+	v.next = (v.next + 1) % ViewSize
 	return len(p), nil
 }
 
 // records returns the kept records, oldest first.
-func (v *auditView) records() []auditlog.Record {
+func (v *View) records() []audit.Record {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if len(v.recs) < viewSize {
+	if len(v.recs) < ViewSize {
 		return slices.Clone(v.recs)
 	}
 	return append(slices.Clone(v.recs[v.next:]), v.recs[:v.next]...)
@@ -61,37 +60,37 @@ var dashboardTmpl = template.Must(template.New("dashboard.html").Funcs(template.
 	"changes": changesText,
 }).ParseFS(dashboardFS, "dashboard.html"))
 
-// backendScore is a backend's score and grade as the page shows them.
-type backendScore struct {
+// BackendScore is a backend's score and grade as the page shows them.
+type BackendScore struct {
 	Score float64
 	Grade string // empty when the source has none
 }
 
 // dashboardPage is what the template renders.
 type dashboardPage struct {
-	Mode     extproc.Mode
-	Report   auditlog.Report
-	Scores   map[string]backendScore
-	Drift    []auditlog.Record // newest first
-	Findings []auditlog.Record // newest first
+	Mode     string
+	Report   audit.Report
+	Scores   map[string]BackendScore
+	Drift    []audit.Record // newest first
+	Findings []audit.Record // newest first
 }
 
 // dashboard serves a read-only HTML page: backends, what active mode
 // blocks, drift and recent findings, from the newest audit records. It has
 // no script; every value, attacker-chosen tool names and excerpts
 // included, is escaped by html/template.
-func dashboard(mode func() extproc.Mode, view *auditView, scores func() map[string]backendScore) http.HandlerFunc {
+func dashboard(mode func() string, view *View, scores func() map[string]BackendScore) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		recs := view.records()
-		agg := auditlog.NewAggregate(time.Time{}, time.Now())
+		agg := audit.NewAggregate(time.Time{}, time.Now())
 		page := dashboardPage{Mode: mode()}
 		for i := len(recs) - 1; i >= 0; i-- {
 			rec := recs[i]
 			agg.Add(rec)
 			switch {
-			case rec.Event == auditlog.Finding && len(page.Findings) < 50:
+			case rec.Event == audit.Finding && len(page.Findings) < 50:
 				page.Findings = append(page.Findings, rec)
-			case rec.Event.IsDrift() || rec.Event == auditlog.ListFiltered:
+			case rec.Event.IsDrift() || rec.Event == audit.ListFiltered:
 				if len(page.Drift) < 20 {
 					page.Drift = append(page.Drift, rec)
 				}
@@ -110,7 +109,7 @@ func dashboard(mode func() extproc.Mode, view *auditView, scores func() map[stri
 	}
 }
 
-func scoreText(m map[string]backendScore, backend string) string {
+func scoreText(m map[string]BackendScore, backend string) string {
 	s, ok := m[backend]
 	if !ok {
 		return "–"
@@ -123,7 +122,7 @@ func scoreText(m map[string]backendScore, backend string) string {
 }
 
 // changesText lists a drift record's pin changes as "tool: kind (severity)".
-func changesText(r auditlog.Record) []string {
+func changesText(r audit.Record) []string {
 	var cs []struct{ Kind, Tool, Severity string }
 	if json.Unmarshal(r.Details["changes"], &cs) != nil {
 		return r.Tools()

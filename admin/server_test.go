@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"fmt"
@@ -6,14 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/mcpgate/mcpgate/extproc"
+	"github.com/mcpgate/mcpgate/audit"
 )
 
 // TestAdminReadiness checks that /readyz follows the gRPC health service,
@@ -34,7 +33,7 @@ func TestAdminReadiness(t *testing.T) {
 		if tc.shutdown {
 			hs.Shutdown()
 		}
-		h := adminHandler(&adminDeps{metrics: metrics, view: &auditView{}, mode: func() extproc.Mode { return extproc.Passive }}, hs)
+		h := Handler(&Deps{Metrics: metrics, View: &View{}, Mode: func() string { return "passive" }}, hs)
 		for path, want := range map[string]int{"/readyz": tc.readyz, "/healthz": tc.healthz, "/metrics": tc.mc, "/": 200, "/nope": 404} {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -45,44 +44,25 @@ func TestAdminReadiness(t *testing.T) {
 	}
 }
 
-type failingWriter struct{}
-
-func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
-
-// TestAuditWriteFailureLogged checks that lost audit records are reported
-// (slog drops write errors), once per interval rather than per record.
-func TestAuditWriteFailureLogged(t *testing.T) {
-	var logs strings.Builder
-	w := &reportingWriter{w: failingWriter{}, log: slog.New(slog.NewJSONHandler(&logs, nil))}
-	for range 3 {
-		if _, err := w.Write([]byte("{}\n")); err == nil {
-			t.Fatal("error not returned")
-		}
-	}
-	if n := strings.Count(logs.String(), "audit trail write failed"); n != 1 {
-		t.Errorf("%d error lines, want 1:\n%s", n, logs.String())
-	}
-}
-
 // TestDashboardContent renders the page from records written through the
 // audit view, as serve does, with a score source that has grades.
 func TestDashboardContent(t *testing.T) {
-	view := &auditView{}
-	audit := extproc.NewAuditLogger(view)
-	audit.Warn("", "event_id", "s-1", "event", "finding", "mode", "passive", "action", "pass", "would_action", "withhold",
+	view := &View{}
+	trail := audit.NewLogger(view)
+	trail.Warn("", "event_id", "s-1", "event", "finding", "mode", "passive", "action", "pass", "would_action", "withhold",
 		"stream", "s", "backend", "github", "tool", "<b>x</b>", "rule", "injection.override", "severity", "high", "evidence", "00000000000000aa")
-	audit.Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
+	trail.Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
 		"stream", "s", "backend", "github", slog.Group("details", slog.Any("changes", []map[string]string{{"kind": "description_changed", "tool": "get_issue", "severity": "high"}})))
-	for range viewSize { // the ring keeps the newest records only
-		audit.Warn("", "event_id", "f-1", "event", "tools_filtered", "mode", "passive", "action", "pass", "would_action", "mutate", "stream", "f", "backend", "default")
+	for range ViewSize { // the ring keeps the newest records only
+		trail.Warn("", "event_id", "f-1", "event", "tools_filtered", "mode", "passive", "action", "pass", "would_action", "mutate", "stream", "f", "backend", "default")
 	}
-	audit.Warn("", "event_id", "s-3", "event", "finding", "mode", "passive", "action", "suppressed",
+	trail.Warn("", "event_id", "s-3", "event", "finding", "mode", "passive", "action", "suppressed",
 		"stream", "s", "backend", "github", "tool", "<b>x</b>", "rule", "injection.override", "severity", "high", "evidence", "00000000000000aa")
-	scores := func() map[string]backendScore { return map[string]backendScore{"github": {Score: 87, Grade: "B"}} }
+	scores := func() map[string]BackendScore { return map[string]BackendScore{"github": {Score: 87, Grade: "B"}} }
 	rec := httptest.NewRecorder()
-	dashboard(func() extproc.Mode { return extproc.Passive }, view, scores).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	dashboard(func() string { return "passive" }, view, scores).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	body := rec.Body.String()
-	for _, w := range []string{"87 (B)", "&lt;b&gt;x&lt;/b&gt;", "suppressed", fmt.Sprintf("%d audit records", viewSize)} {
+	for _, w := range []string{"87 (B)", "&lt;b&gt;x&lt;/b&gt;", "suppressed", fmt.Sprintf("%d audit records", ViewSize)} {
 		if !strings.Contains(body, w) {
 			t.Errorf("page lacks %q", w)
 		}
@@ -96,11 +76,11 @@ func TestDashboardContent(t *testing.T) {
 		t.Errorf("CSP %q", csp)
 	}
 	// Drift shows its changes while the record is kept.
-	view2 := &auditView{}
-	extproc.NewAuditLogger(view2).Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
+	view2 := &View{}
+	audit.NewLogger(view2).Warn("", "event_id", "s-2", "event", "pin_changes", "mode", "passive", "action", "observe", "would_action", "observe",
 		"stream", "s", "backend", "github", slog.Group("details", slog.Any("changes", []map[string]string{{"kind": "description_changed", "tool": "get_issue", "severity": "high"}})))
 	rec = httptest.NewRecorder()
-	dashboard(func() extproc.Mode { return extproc.Passive }, view2, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	dashboard(func() string { return "passive" }, view2, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if !strings.Contains(rec.Body.String(), "get_issue: description_changed (high)") {
 		t.Errorf("drift not shown:\n%s", rec.Body.String())
 	}
