@@ -42,9 +42,9 @@ type auditOptions struct {
 
 // audit implements `mcpgate audit`.
 func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, ok := parseAuditFlags(args, stderr)
-	if !ok {
-		return 2
+	o, err := parseAuditFlags(args, stdout, stderr)
+	if err != nil {
+		return exitCode(err)
 	}
 	var baseline *pinning.Lockfile
 	if o.baseline != "" {
@@ -107,7 +107,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func parseAuditFlags(args []string, stderr io.Writer) (auditOptions, bool) {
+func parseAuditFlags(args []string, stdout, stderr io.Writer) (auditOptions, error) {
 	var o auditOptions
 	fs := flag.NewFlagSet("mcpgate audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -119,12 +119,12 @@ func parseAuditFlags(args []string, stderr io.Writer) (auditOptions, bool) {
 	fs.StringVar(&o.transport, "transport", mcpclient.Auto, "auto (Streamable HTTP, then legacy SSE), streamable or sse")
 	fs.BoolVar(&o.behavioral, "behavioral", false, "also call read-only tools with canary URLs to catch exfiltration")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, auditUsage)
+		fmt.Fprint(fs.Output(), auditUsage)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseInterspersed(fs, args, stdout)
 	if err != nil {
-		return o, false
+		return o, err
 	}
 	bad := ""
 	switch {
@@ -142,8 +142,8 @@ func parseAuditFlags(args []string, stderr io.Writer) (auditOptions, bool) {
 	if bad != "" {
 		fmt.Fprintf(stderr, "mcpgate audit: %s\n\n", bad)
 		fs.Usage()
-		return o, false
+		return o, errors.New(bad)
 	}
 	o.url = pos[0]
-	return o, true
+	return o, nil
 }

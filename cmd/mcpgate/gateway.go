@@ -44,7 +44,7 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mcpgate run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mcpgate run --upstream URL [flags] [-- mcpgate serve flags]")
+		fmt.Fprintln(fs.Output(), "usage: mcpgate run --upstream URL [flags] [-- mcpgate serve flags]")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.upstream, "upstream", "", "the MCP server's URL, e.g. http://127.0.0.1:8080/mcp (required)")
@@ -55,8 +55,8 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.serve.config, "config", "", "YAML policy file (default: passive mode, no allowlist)")
 	fs.StringVar(&f.serve.mode, "mode", "", "override the policy's mode: passive or active")
 	fs.TextVar(&f.serve.logLevel, "log-level", slog.LevelInfo, "mcpgate's log level: debug, info, warn, error")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return exitCode(err)
 	}
 	rest := fs.Args()
 	passthrough := len(rest) > 0 && args[len(args)-len(rest)-1] == "--"

@@ -36,12 +36,12 @@ func pin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 30*time.Second, "for connecting and listing tools")
 	transport := fs.String("transport", mcpclient.Streamable, "streamable, sse (legacy HTTP+SSE) or auto (Streamable HTTP, then SSE)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, pinUsage)
+		fmt.Fprint(fs.Output(), pinUsage)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseInterspersed(fs, args, stdout)
 	if err != nil {
-		return 2
+		return exitCode(err)
 	}
 	modes := 0
 	for _, f := range []string{*out, *check, *update} {
@@ -89,22 +89,6 @@ func pin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return 0
-}
-
-// parseInterspersed lets flags follow the URL (`pin URL -o FILE`), which
-// the flag package alone stops at.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 type pinner struct {

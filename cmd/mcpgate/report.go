@@ -24,11 +24,11 @@ func report(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	top := fs.Int("top", 10, "rows in each top list")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mcpgate report [--since 24h] [--top 10] [--json] [FILE…|-]")
+		fmt.Fprintln(fs.Output(), "usage: mcpgate report [--since 24h] [--top 10] [--json] [FILE…|-]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return exitCode(err)
 	}
 	files := fs.Args()
 	if len(files) == 0 {

@@ -17,7 +17,7 @@ commands:
   report  summarise an audit trail: top rules and tools, what active mode blocks
   help    show this help
 
-Run "mcpgate <command> -h" for a command's flags.
+Run "mcpgate <command> --help" or "mcpgate help <command>" for a command's flags.
 `
 
 // Run executes one mcpgate command and returns the process exit code:
@@ -42,6 +42,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "run":
 		return gateway(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[0] == "help" && args[1] != "help" { // mcpgate help CMD
+			return Run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:

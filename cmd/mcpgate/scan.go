@@ -42,11 +42,11 @@ func scan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	disabled := fs.String("disable", "", "comma-separated rule ids not to report")
 	minSev := fs.String("min-severity", "low", "lowest severity to report: low, medium, high")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: mcpgate scan [flags] FILE|-\n\nScans a text (or JSON lines with --jsonl) for injection, exfiltration, secrets, PII,\nobfuscation and tool poisoning. Exit 0: no high finding; 1: a high finding; 2: error.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: mcpgate scan [flags] FILE|-\n\nScans a text (or JSON lines with --jsonl) for injection, exfiltration, secrets, PII,\nobfuscation and tool poisoning. Exit 0: no high finding; 1: a high finding; 2: error.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return exitCode(err)
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()

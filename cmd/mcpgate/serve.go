@@ -53,8 +53,12 @@ func serveIO(ctx context.Context, args []string, stdout, stderr io.Writer, ready
 	fs.DurationVar(&f.reload, "reload-interval", 2*time.Second, "how often to check --config and the files it names for changes (0: never reload)")
 	fs.StringVar(&f.admin, "admin", "", "admin HTTP address for /metrics, /healthz, /readyz, e.g. 127.0.0.1:9090 (default off)")
 	f.audit.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: mcpgate serve [flags]\n\nRuns the Envoy ext_proc gRPC service. The audit trail goes to stdout\n(or --audit-log), the log to stderr.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return exitCode(err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
 	policy, err := loadPolicy(f)

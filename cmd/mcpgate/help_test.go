@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// commands are the commands the top-level usage lists.
+func commands(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-z]+) `).FindAllStringSubmatch(usage, -1) {
+		if m[1] != "help" {
+			out = append(out, m[1])
+		}
+	}
+	if len(out) < 6 {
+		t.Fatalf("usage lists %v", out)
+	}
+	return out
+}
+
+func runCmd(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestHelp: every way of asking for help exits 0 with the usage on stdout
+// and nothing on stderr, for every command; a bad flag still exits 2 with
+// the usage on stderr.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		code, stdout, stderr := runCmd(args...)
+		if code != 0 || !strings.Contains(stdout, "commands:") || stderr != "" {
+			t.Errorf("mcpgate %v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	for _, cmd := range commands(t) {
+		for _, args := range [][]string{{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}} {
+			code, stdout, stderr := runCmd(args...)
+			if code != 0 || !strings.HasPrefix(stdout, "usage: mcpgate "+cmd) || !strings.Contains(stdout, "  -") || stderr != "" {
+				t.Errorf("mcpgate %v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+			}
+		}
+		code, stdout, stderr := runCmd(cmd, "--no-such-flag")
+		if code != 2 || stdout != "" || !strings.Contains(stderr, "flag provided but not defined") || !strings.Contains(stderr, "usage: mcpgate "+cmd) {
+			t.Errorf("mcpgate %s --no-such-flag: exit %d, stdout %q, stderr %q", cmd, code, stdout, stderr)
+		}
+	}
+	if code, _, stderr := runCmd("help", "nope"); code != 2 || !strings.Contains(stderr, `unknown command "nope"`) {
+		t.Errorf("help nope: exit %d, %q", code, stderr)
+	}
+}
