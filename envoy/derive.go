@@ -40,8 +40,8 @@ const (
 	hcmFilter      = "envoy.filters.network.http_connection_manager"
 	tlsSocket      = "envoy.transport_sockets.tls"
 	systemCABundle = "/etc/ssl/certs/ca-certificates.crt"
-	// gRPC initial metadata for mcpgate's OAuth metadata rewriting (the
-	// same keys as extproc.PublicURLHeader and extproc.UpstreamURLHeader).
+	// gRPC initial metadata for mcpgate's OAuth metadata rewriting, read
+	// by extproc (its PublicURLHeader and UpstreamURLHeader are these).
 	PublicURLHeader   = "x-mcpgate-public-url"   // the gateway's URL as clients see it
 	UpstreamURLHeader = "x-mcpgate-upstream-url" // the backend's own URL
 )

@@ -14,6 +14,8 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/tidwall/gjson"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/mcpgate/mcpgate/envoy"
 )
 
 // PublicURLHeader and UpstreamURLHeader are gRPC initial metadata keys
@@ -24,10 +26,11 @@ import (
 // resource is the URL it connected to, so the backend's own URL fails
 // authorization through any proxy. Only URLs on the backend's own origin
 // are rewritten, so a resource naming another server still fails the
-// client's check, as it should.
+// client's check, as it should. Package envoy, which writes them into the
+// route config, defines them.
 const (
-	PublicURLHeader   = "x-mcpgate-public-url"
-	UpstreamURLHeader = "x-mcpgate-upstream-url"
+	PublicURLHeader   = envoy.PublicURLHeader
+	UpstreamURLHeader = envoy.UpstreamURLHeader
 )
 
 // resourceMetadataParam finds the resource_metadata URL in a

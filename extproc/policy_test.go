@@ -18,7 +18,7 @@ func TestParsePolicy(t *testing.T) {
 		{"bad glob", "backends:\n  default:\n    allowed_tools: ['[']\n", "syntax error in pattern"},
 		{"bad size", "max_body_bytes: -1\n", "max_body_bytes -1"},
 		{"not yaml", "mode: [", "decode"},
-		// Per-backend overrides (route.go).
+		// Per-backend overrides (policy_backends.go).
 		{"overrides", routePolicy, ""},
 		{"bad backend mode", "backends:\n  x:\n    mode: enforce\n", `backends.x.mode "enforce"`},
 		{"bad backend size", "backends:\n  x:\n    max_body_bytes: -5\n", "backends.x.max_body_bytes -5"},

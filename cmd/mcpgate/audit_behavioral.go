@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	auditlog "github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/detectors/score"
 )
 
@@ -228,7 +229,7 @@ func echoedOutbound(out, token, canaryBase string) string {
 			if p, err := url.Parse(u); err == nil {
 				host = p.Host
 			}
-			return fmt.Sprintf("the output carries the canary inside a URL to %q", truncateText(host, 80))
+			return fmt.Sprintf("the output carries the canary inside a URL to %q", auditlog.Truncate(host, 80))
 		}
 	}
 	return ""
@@ -237,16 +238,9 @@ func echoedOutbound(out, token, canaryBase string) string {
 // redactToken hides the token in a canary path: the report says a request
 // came, not how to forge one.
 func redactToken(path, token string) string {
-	return truncateText(strings.ReplaceAll(path, token, "<canary>"), 120)
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return auditlog.Truncate(strings.ReplaceAll(path, token, "<canary>"), 120)
 }
 
 func quoteTool(name string) string {
-	return fmt.Sprintf("%q", truncateText(name, 64))
+	return fmt.Sprintf("%q", auditlog.Truncate(name, 64))
 }

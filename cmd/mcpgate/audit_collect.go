@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	auditlog "github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/detectors/score"
 	"github.com/mcpgate/mcpgate/mcpclient"
 	"github.com/mcpgate/mcpgate/pinning"
@@ -42,7 +43,7 @@ func collect(ctx context.Context, url, transport string, say progress) *collecte
 // list fills the surface and the live lockfile from one listing.
 func (c *collected) list(ctx context.Context, s *mcpclient.Session, say progress) error {
 	if res := s.InitializeResult(); res != nil && res.ServerInfo != nil {
-		say("initialized %q %q, protocol %s; listing", truncateText(res.ServerInfo.Name, 64), truncateText(res.ServerInfo.Version, 32), res.ProtocolVersion)
+		say("initialized %q %q, protocol %s; listing", auditlog.Truncate(res.ServerInfo.Name, 64), auditlog.Truncate(res.ServerInfo.Version, 32), res.ProtocolVersion)
 	}
 	l, err := s.List(ctx, true)
 	if err != nil {

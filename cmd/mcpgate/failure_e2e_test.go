@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	auditlog "github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/examples/mcpserver"
 )
 
@@ -149,13 +150,13 @@ func TestFailureBehaviourEndToEnd(t *testing.T) {
 			start := time.Now()
 			got, reached := deleteCall(r.prefix)
 			took := time.Since(start).Round(10 * time.Millisecond)
-			t.Logf("%s, %s: backend reached %d, after %v: %s", r.name, state, reached, took, truncate(got, 60))
+			t.Logf("%s, %s: backend reached %d, after %v: %s", r.name, state, reached, took, auditlog.Truncate(got, 60))
 			want, wantReached := fmt.Sprintf("%d ", closedStatus), 0
 			if r.failOpen {
 				want, wantReached = "200 event: message", 1
 			}
 			if !strings.HasPrefix(got, want) || reached != wantReached {
-				t.Errorf("%s, %s: got %q, backend reached %d; want %q, %d", r.name, state, truncate(got, 100), reached, want, wantReached)
+				t.Errorf("%s, %s: got %q, backend reached %d; want %q, %d", r.name, state, auditlog.Truncate(got, 100), reached, want, wantReached)
 			}
 		}
 	}

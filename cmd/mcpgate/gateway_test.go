@@ -13,9 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpgate/mcpgate/envoy"
 	"github.com/mcpgate/mcpgate/examples/mcpserver"
-	"github.com/mcpgate/mcpgate/extproc"
 )
 
 // TestRun starts `mcpgate run` in front of the example server, drives it
@@ -152,13 +150,6 @@ func startGateway(t testing.TB, args ...string) (string, func() (int, string)) {
 			t.Fatalf("mcpgate run printed no URL in 30s:\n%s", errs.String())
 		case <-time.After(20 * time.Millisecond):
 		}
-	}
-}
-
-// The envoy package cannot import extproc; the keys must still agree.
-func TestMetadataKeysAgree(t *testing.T) {
-	if envoy.PublicURLHeader != extproc.PublicURLHeader || envoy.UpstreamURLHeader != extproc.UpstreamURLHeader {
-		t.Errorf("envoy %q %q, extproc %q %q", envoy.PublicURLHeader, envoy.UpstreamURLHeader, extproc.PublicURLHeader, extproc.UpstreamURLHeader)
 	}
 }
 

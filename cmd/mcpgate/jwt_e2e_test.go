@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	auditlog "github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/examples/mcpserver"
 )
 
@@ -169,7 +170,7 @@ func TestJWTAuthnEndToEnd(t *testing.T) {
 			}
 			got := outcome(http.DefaultClient.Do(req))
 			if !strings.HasPrefix(got, strconv.Itoa(tt.wantStatus)+" ") || !strings.Contains(got, tt.wantBody) {
-				t.Errorf("got %s, want %d with %q", truncate(got, 200), tt.wantStatus, tt.wantBody)
+				t.Errorf("got %s, want %d with %q", auditlog.Truncate(got, 200), tt.wantStatus, tt.wantBody)
 			}
 			seen := creds.all()[before:]
 			if tt.wantStatus != 200 || strings.Contains(tt.wantBody, "not allowed") {

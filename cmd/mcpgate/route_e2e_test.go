@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	auditlog "github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/examples/mcpserver"
 )
 
@@ -268,16 +269,9 @@ func TestFilterEnabledPerRoute(t *testing.T) {
 		body := postRaw(t, gw+tt.prefix+mcpserver.PathStateless, call, http.StatusOK)
 		reached := backend.Calls("delete_files") - before
 		if checked := strings.Contains(body, "not allowed by policy"); checked != tt.checked || reached != map[bool]int{true: 0, false: 1}[tt.checked] {
-			t.Errorf("route %q: checked %v (want %v), backend reached %d: %s", tt.prefix+"/", checked, tt.checked, reached, truncate(body, 100))
+			t.Errorf("route %q: checked %v (want %v), backend reached %d: %s", tt.prefix+"/", checked, tt.checked, reached, auditlog.Truncate(body, 100))
 		}
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 // outcome is what an agent sees for one request: the status and body, or

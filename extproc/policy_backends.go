@@ -1,3 +1,7 @@
+// Per-backend policy: resolving a route's backend to its effective
+// policy, validating backend entries, the failure mode, and refusing a
+// route that names no known backend.
+
 package extproc
 
 import (
