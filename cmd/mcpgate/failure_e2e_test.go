@@ -107,7 +107,7 @@ func TestFailureBehaviourEndToEnd(t *testing.T) {
 		"  default: {allowed_tools: [echo, stream_story]}\n  observe: {allowed_tools: [echo, stream_story]}\n")
 	port := freePort(t)
 	proc := startMcpgateProcess(t, port, "--config", policy)
-	// message_timeout as short as a test can afford; see README for sizing.
+	// message_timeout as short as a test can afford; see docs/operations.md for sizing.
 	gw := startEnvoyEdited(t, backendPort, port, map[string]string{"message_timeout: 5s": "message_timeout: 0.5s"})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

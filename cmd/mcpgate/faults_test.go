@@ -27,7 +27,7 @@ import (
 )
 
 // The fault tests run real Envoy, real mcpgate and a raw HTTP backend;
-// README.md "Faults" lists each outcome. Envoy's message_timeout is cut
+// docs/operations.md "Faults" lists each outcome. Envoy's message_timeout is cut
 // from 5 s to 300 ms here so that timeouts show quickly.
 const (
 	faultTimeout = 300 * time.Millisecond

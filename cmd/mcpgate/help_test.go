@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -53,5 +54,31 @@ func TestHelp(t *testing.T) {
 	}
 	if code, _, stderr := runCmd("help", "nope"); code != 2 || !strings.Contains(stderr, `unknown command "nope"`) {
 		t.Errorf("help nope: exit %d, %q", code, stderr)
+	}
+}
+
+// TestFlagsDocumented: every flag every command accepts is named in
+// docs/cli.md, as --flag (or -o for one-letter flags).
+func TestFlagsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagLine := regexp.MustCompile(`(?m)^  -([a-z][a-z0-9-]*)`)
+	for _, cmd := range commands(t) {
+		_, stdout, _ := runCmd(cmd, "--help")
+		flags := flagLine.FindAllStringSubmatch(stdout, -1)
+		if len(flags) == 0 {
+			t.Errorf("%s --help lists no flags", cmd)
+		}
+		for _, f := range flags {
+			name := "--" + f[1]
+			if len(f[1]) == 1 {
+				name = "-" + f[1]
+			}
+			if !strings.Contains(string(doc), name) {
+				t.Errorf("docs/cli.md does not mention mcpgate %s %s", cmd, name)
+			}
+		}
 	}
 }

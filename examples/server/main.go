@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 // handlerOf returns the server to run: the demo backend, or one of the
-// servers graded in the README's MCP Score table.
+// servers graded in docs/benchmarks.md (MCP Score of the example servers).
 func handlerOf(kind string) (http.Handler, error) {
 	switch kind {
 	case "demo":
