@@ -52,15 +52,7 @@ func (r *pinRig) run(msgs ...*extprocv3.ProcessingRequest) ([]*extprocv3.Process
 	var logs strings.Builder
 	st := newStream("pin", slogTo(&logs), r.policy, nil, DefaultBackend)
 	st.pins = r.guard
-	var out []*extprocv3.ProcessingResponse
-	for _, m := range msgs {
-		resp, err := st.handle(context.Background(), m)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		out = append(out, resp)
-	}
-	return out, logs.String()
+	return handleAll(r.t, st, msgs...), logs.String()
 }
 
 // list returns the tools/list result the client gets for the given tools.

@@ -2,7 +2,6 @@ package extproc
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,15 +49,7 @@ func driveBackend(t *testing.T, p *Policy, backend string, msgs ...*extprocv3.Pr
 		t.Fatal(err)
 	}
 	st := newStream("test", slogTo(&logs), p, sc, backend)
-	var out []*extprocv3.ProcessingResponse
-	for _, m := range msgs {
-		r, err := st.handle(context.Background(), m)
-		if err != nil {
-			t.Fatalf("handle: %v", err)
-		}
-		out = append(out, r)
-	}
-	return out, logs.String()
+	return handleAll(t, st, msgs...), logs.String()
 }
 
 func TestResolve(t *testing.T) {

@@ -42,15 +42,7 @@ func (r *scoreRig) run(msgs ...*extprocv3.ProcessingRequest) ([]*extprocv3.Proce
 	snap := r.srv.cur.Load()
 	st := newStream("score", slogTo(&logs), &snap.policy, snap.scanner, DefaultBackend)
 	st.scores = r.srv.scores
-	var out []*extprocv3.ProcessingResponse
-	for _, m := range msgs {
-		resp, err := st.handle(context.Background(), m)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		out = append(out, resp)
-	}
-	return out, logs.String()
+	return handleAll(r.t, st, msgs...), logs.String()
 }
 
 // list answers a tools/list with tools and returns what the client gets.

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -46,12 +45,12 @@ func respBody(body string, eos bool) *extprocv3.ProcessingRequest {
 // drive runs messages through one stream, returning the replies and the log.
 func drive(t *testing.T, p *Policy, msgs ...*extprocv3.ProcessingRequest) ([]*extprocv3.ProcessingResponse, string) {
 	t.Helper()
-	var logs bytes.Buffer
-	sc, err := p.newScanner()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := newStream("test", slog.New(slog.NewJSONHandler(&logs, nil)), p, sc, DefaultBackend)
+	return driveBackend(t, p, DefaultBackend, msgs...)
+}
+
+// handleAll feeds msgs to st as Envoy would and returns the replies.
+func handleAll(t *testing.T, st *stream, msgs ...*extprocv3.ProcessingRequest) []*extprocv3.ProcessingResponse {
+	t.Helper()
 	var out []*extprocv3.ProcessingResponse
 	for _, m := range msgs {
 		r, err := st.handle(context.Background(), m)
@@ -60,7 +59,7 @@ func drive(t *testing.T, p *Policy, msgs ...*extprocv3.ProcessingRequest) ([]*ex
 		}
 		out = append(out, r)
 	}
-	return out, logs.String()
+	return out
 }
 
 // replaced returns the body a reply substitutes, and whether it does.
