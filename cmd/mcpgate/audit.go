@@ -71,7 +71,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		say("%s: %d tools, %d prompts, %d resources, %d resource templates (%s)", o.url, len(s.Tools), len(s.Prompts),
 			len(s.Resources), len(s.ResourceTemplates), time.Since(start).Round(time.Millisecond))
 		if o.behavioral {
-			b, err := exercise(ctx, c.session.ClientSession, s.Tools, say)
+			b, err := c.session.Exercise(ctx, s.Tools, say)
 			if err != nil {
 				fmt.Fprintf(stderr, "mcpgate audit: --behavioral: %v\n", err)
 				return 2

@@ -1,4 +1,4 @@
-package main
+package mcpclient
 
 import (
 	"context"
@@ -17,11 +17,11 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	auditlog "github.com/mcpgate/mcpgate/audit"
+	"github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/detectors/score"
 )
 
-// Bounds of --behavioral: a call that hangs costs at most callTimeout, and
+// Bounds of Exercise (audit --behavioral): a call that hangs costs at most callTimeout, and
 // callbacks that arrive a little after the call still count.
 const (
 	callTimeout   = 5 * time.Second
@@ -75,10 +75,12 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// exercise calls every tool annotated readOnlyHint true, once, with
-// schema-conforming arguments whose strings carry the tool's canary URL.
-// Tools that do not claim to be read-only are never called.
-func exercise(ctx context.Context, cs *mcp.ClientSession, tools []score.Tool, say progress) (*score.Behavior, error) {
+// Exercise calls every tool annotated readOnlyHint true, once, with
+// schema-conforming arguments whose strings carry the tool's canary URL,
+// and reports what each did with it. Tools that do not claim to be
+// read-only are never called. say is told about each call.
+func (s *Session) Exercise(ctx context.Context, tools []score.Tool, say func(format string, args ...any)) (*score.Behavior, error) {
+	cs := s.ClientSession
 	c, err := startCanary()
 	if err != nil {
 		return nil, err
@@ -229,7 +231,7 @@ func echoedOutbound(out, token, canaryBase string) string {
 			if p, err := url.Parse(u); err == nil {
 				host = p.Host
 			}
-			return fmt.Sprintf("the output carries the canary inside a URL to %q", auditlog.Truncate(host, 80))
+			return fmt.Sprintf("the output carries the canary inside a URL to %q", audit.Truncate(host, 80))
 		}
 	}
 	return ""
@@ -238,9 +240,9 @@ func echoedOutbound(out, token, canaryBase string) string {
 // redactToken hides the token in a canary path: the report says a request
 // came, not how to forge one.
 func redactToken(path, token string) string {
-	return auditlog.Truncate(strings.ReplaceAll(path, token, "<canary>"), 120)
+	return audit.Truncate(strings.ReplaceAll(path, token, "<canary>"), 120)
 }
 
 func quoteTool(name string) string {
-	return fmt.Sprintf("%q", auditlog.Truncate(name, 64))
+	return fmt.Sprintf("%q", audit.Truncate(name, 64))
 }
