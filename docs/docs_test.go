@@ -8,10 +8,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpgate/mcpgate/audit"
 	"github.com/mcpgate/mcpgate/detectors/score"
 	"github.com/mcpgate/mcpgate/extproc"
+	"github.com/mcpgate/mcpgate/extproc/metrics"
 )
 
 func read(t *testing.T, name string) string {
@@ -100,5 +102,41 @@ func TestScoreChecksDocumented(t *testing.T) {
 		if !strings.Contains(doc, row+"\n") {
 			t.Errorf("score.md lacks the row\n%s", row)
 		}
+	}
+}
+
+// TestMetricsDocumented: every mcpgate_ metric the Prometheus registry
+// exports, once each method of extproc.Metrics was called, has a row in
+// metrics.md.
+func TestMetricsDocumented(t *testing.T) {
+	doc := read(t, "metrics.md")
+	p := metrics.New()
+	var m extproc.Metrics = p // through the interface the gateway calls
+	m.StreamStarted("b")
+	m.Message("b", "tools/call", "t")
+	m.Finding("b", "r", "c", "high", false)
+	m.Decision("b", "e", "pass", "reject")
+	m.Drift("b", "k")
+	m.Phase("request_body", time.Millisecond)
+	m.Scanned("b", "request", 1)
+	m.Error("receive")
+	p.SetScore("b", 90)
+	families, err := p.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range families {
+		name := f.GetName()
+		if !strings.HasPrefix(name, "mcpgate_") {
+			continue
+		}
+		n++
+		if !strings.Contains(doc, "| `"+name+"`") {
+			t.Errorf("metrics.md has no row for %s", name)
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d mcpgate_ metrics gathered", n)
 	}
 }
