@@ -58,9 +58,6 @@ type Credential struct {
 
 const authRealm = "mcpgate"
 
-// codeUnauthorized is the JSON-RPC error code of a 401 from the gateway.
-const codeUnauthorized = -32010
-
 func (a AuthPolicy) validate() error {
 	seen := map[string]bool{}
 	for i, t := range a.Tokens {

@@ -12,10 +12,6 @@ import (
 	"github.com/mcpgate/mcpgate/pinning"
 )
 
-// codeToolDrifted: a tools/call to a tool whose definition changed since it
-// was pinned.
-const codeToolDrifted = -32004
-
 // refuseDrifted rejects calls to tools that drifted from their pin.
 func (s *stream) refuseDrifted(ctx context.Context, msgs []message, batch bool) Decision {
 	if s.pins == nil {

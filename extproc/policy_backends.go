@@ -133,6 +133,3 @@ func (s *stream) refuseUnknownBackend(ctx context.Context) Decision {
 		Status: 500, Body: errorResponse("null", codeInternalError, msg, nil), Details: "mcpgate_unknown_backend",
 	}}, "unknown_backend", slog.Any("known_backends", s.policy.backendNames()))
 }
-
-// codeInternalError is JSON-RPC's own code for a server-side failure.
-const codeInternalError = -32603

@@ -14,10 +14,6 @@ import (
 	"github.com/mcpgate/mcpgate/detectors/score"
 )
 
-// codeLowScore: a request to a backend whose MCP Score is below its
-// min_score.
-const codeLowScore = -32005
-
 // scoreBoard keeps each backend's MCP Score, computed in-band from the
 // initialize and complete tools/list results the gateway sees, exactly
 // as `mcpgate audit` computes it from the same definitions (without the
