@@ -39,40 +39,43 @@ type Listing struct {
 // prompts and resource templates, and with resources its resources too.
 func (s *Session) List(ctx context.Context, resources bool) (Listing, error) {
 	l := Listing{URL: s.URL, Init: s.InitializeResult()}
-	var caps *mcp.ServerCapabilities
-	if l.Init != nil {
-		caps = l.Init.Capabilities
+	var prompts, res bool // what the server offers
+	if l.Init != nil && l.Init.Capabilities != nil {
+		prompts, res = l.Init.Capabilities.Prompts != nil, l.Init.Capabilities.Resources != nil
 	}
-	var err error
-	if l.Tools, err = s.listAll("tools/list", "tools", func(cursor string) error {
-		_, err := s.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
-		return err
-	}); err != nil {
-		return l, err
-	}
-	if caps != nil && caps.Prompts != nil {
-		if l.Prompts, err = s.listAll("prompts/list", "prompts", func(cursor string) error {
-			_, err := s.ListPrompts(ctx, &mcp.ListPromptsParams{Cursor: cursor})
+	// In this order: servers see the requests as they always came.
+	lists := []struct {
+		method, field string
+		want          bool
+		into          *[][]byte
+		call          func(cursor string) error
+	}{
+		{"tools/list", "tools", true, &l.Tools, func(c string) error {
+			_, err := s.ListTools(ctx, &mcp.ListToolsParams{Cursor: c})
 			return err
-		}); err != nil {
+		}},
+		{"prompts/list", "prompts", prompts, &l.Prompts, func(c string) error {
+			_, err := s.ListPrompts(ctx, &mcp.ListPromptsParams{Cursor: c})
+			return err
+		}},
+		{"resources/list", "resources", resources && res, &l.Resources, func(c string) error {
+			_, err := s.ListResources(ctx, &mcp.ListResourcesParams{Cursor: c})
+			return err
+		}},
+		{"resources/templates/list", "resourceTemplates", res, &l.ResourceTemplates, func(c string) error {
+			_, err := s.ListResourceTemplates(ctx, &mcp.ListResourceTemplatesParams{Cursor: c})
+			return err
+		}},
+	}
+	for _, li := range lists {
+		if !li.want {
+			continue
+		}
+		defs, err := s.listAll(li.method, li.field, li.call)
+		if err != nil {
 			return l, err
 		}
-	}
-	if caps != nil && caps.Resources != nil {
-		if resources {
-			if l.Resources, err = s.listAll("resources/list", "resources", func(cursor string) error {
-				_, err := s.ListResources(ctx, &mcp.ListResourcesParams{Cursor: cursor})
-				return err
-			}); err != nil {
-				return l, err
-			}
-		}
-		if l.ResourceTemplates, err = s.listAll("resources/templates/list", "resourceTemplates", func(cursor string) error {
-			_, err := s.ListResourceTemplates(ctx, &mcp.ListResourceTemplatesParams{Cursor: cursor})
-			return err
-		}); err != nil {
-			return l, err
-		}
+		*li.into = defs
 	}
 	return l, nil
 }
