@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
 	"github.com/mcpgate/mcpgate/pinning"
@@ -231,15 +230,6 @@ func TestPinPaginatedList(t *testing.T) {
 	if _, logs := page("s3", first, "", echoTool); !strings.Contains(logs, `"kind":"tool_removed"`) {
 		t.Errorf("removal not reported:\n%s", logs)
 	}
-}
-
-func reqHeaders(kv ...string) *extprocv3.ProcessingRequest {
-	hm := &corev3.HeaderMap{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		hm.Headers = append(hm.Headers, &corev3.HeaderValue{Key: kv[i], RawValue: []byte(kv[i+1])})
-	}
-	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{
-		RequestHeaders: &extprocv3.HttpHeaders{Headers: hm}}}
 }
 
 func TestPinLockfilePrompts(t *testing.T) {

@@ -28,13 +28,21 @@ func reqBody(body string) *extprocv3.ProcessingRequest {
 		RequestBody: &extprocv3.HttpBody{Body: []byte(body), EndOfStream: true}}}
 }
 
-func respHeaders(kv ...string) *extprocv3.ProcessingRequest {
+// headerMap builds a header map from key, value pairs.
+func headerMap(kv ...string) *extprocv3.HttpHeaders {
 	hm := &corev3.HeaderMap{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		hm.Headers = append(hm.Headers, &corev3.HeaderValue{Key: kv[i], RawValue: []byte(kv[i+1])})
 	}
-	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseHeaders{
-		ResponseHeaders: &extprocv3.HttpHeaders{Headers: hm}}}
+	return &extprocv3.HttpHeaders{Headers: hm}
+}
+
+func reqHeaders(kv ...string) *extprocv3.ProcessingRequest {
+	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: headerMap(kv...)}}
+}
+
+func respHeaders(kv ...string) *extprocv3.ProcessingRequest {
+	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseHeaders{ResponseHeaders: headerMap(kv...)}}
 }
 
 func respBody(body string, eos bool) *extprocv3.ProcessingRequest {
