@@ -37,10 +37,12 @@ const (
 	ScoreChanged      Event = "score_changed"       // an observation: a backend's new score
 )
 
-// Events lists every event, for documentation tests and the metrics docs.
-var Events = []Event{Finding, ToolNotAllowed, BadRequest, BodyTooLarge, UnknownBackend, Unauthorized, AuthUnchecked,
-	ToolsFiltered, ContentWithheld, MalformedResponse, AmbiguousResponse, UninspectableResponse, SSEEventTooLarge,
-	ToolDrifted, ListFiltered, InstructionsDrifted, PinChanges, PinError, ScoreBelowMinimum, ScoreChanged}
+// Events lists every event, for documentation tests and tools.
+func Events() []Event {
+	return []Event{Finding, ToolNotAllowed, BadRequest, BodyTooLarge, UnknownBackend, Unauthorized, AuthUnchecked,
+		ToolsFiltered, ContentWithheld, MalformedResponse, AmbiguousResponse, UninspectableResponse, SSEEventTooLarge,
+		ToolDrifted, ListFiltered, InstructionsDrifted, PinChanges, PinError, ScoreBelowMinimum, ScoreChanged}
+}
 
 // IsDrift reports whether e is about a server changing what it pinned.
 func (e Event) IsDrift() bool {
@@ -67,7 +69,7 @@ const (
 )
 
 // Actions lists every action.
-var Actions = []Action{Pass, Reject, Mutate, Withhold, Observe, Suppressed}
+func Actions() []Action { return []Action{Pass, Reject, Mutate, Withhold, Observe, Suppressed} }
 
 // Blocking reports whether a changes or stops the exchange.
 func (a Action) Blocking() bool { return a == Reject || a == Mutate || a == Withhold }

@@ -76,12 +76,12 @@ func TestPolicyKeysDocumented(t *testing.T) {
 // defines is named in audit-trail.md.
 func TestAuditVocabularyDocumented(t *testing.T) {
 	doc := read(t, "audit-trail.md")
-	for _, e := range audit.Events {
+	for _, e := range audit.Events() {
 		if !strings.Contains(doc, "`"+string(e)+"`") {
 			t.Errorf("audit-trail.md does not name event %q", e)
 		}
 	}
-	for _, a := range audit.Actions {
+	for _, a := range audit.Actions() {
 		if !strings.Contains(doc, "`"+string(a)+"`") {
 			t.Errorf("audit-trail.md does not name action %q", a)
 		}

@@ -15,12 +15,13 @@ import (
 // cannot keep a caller busy until its timeout.
 const maxPages = 1000
 
-// PinMethods are the list requests a lockfile is made from; AuditMethods
-// add resources/list.
-var (
-	PinMethods   = []string{"tools/list", "prompts/list", "resources/templates/list"}
-	AuditMethods = []string{"tools/list", "prompts/list", "resources/list", "resources/templates/list"}
-)
+// PinMethods are the list requests a lockfile is made from.
+func PinMethods() []string { return []string{"tools/list", "prompts/list", "resources/templates/list"} }
+
+// AuditMethods are PinMethods and resources/list.
+func AuditMethods() []string {
+	return []string{"tools/list", "prompts/list", "resources/list", "resources/templates/list"}
+}
 
 // Listing is what a server offers, every entry as the bytes on the wire:
 // decoding turns 1.50 into 1.5, drops fields the SDK does not know and

@@ -18,10 +18,7 @@ const (
 	SSE        = "sse"
 )
 
-// Transports lists the values of a --transport flag.
-var Transports = []string{Auto, Streamable, SSE}
-
-// ValidTransport reports whether t is one of Transports.
+// ValidTransport reports whether t is Auto, Streamable or SSE.
 func ValidTransport(t string) bool { return t == Auto || t == Streamable || t == SSE }
 
 // Options configure a connection.

@@ -167,7 +167,7 @@ type progress func(format string, args ...any)
 func collect(ctx context.Context, url, transport string, say progress) *collected {
 	c := &collected{close: func() {}}
 	s, err := mcpclient.Connect(ctx, url, transport, mcpclient.Options{
-		Name: "mcpgate-audit", Methods: mcpclient.AuditMethods, Progress: say,
+		Name: "mcpgate-audit", Methods: mcpclient.AuditMethods(), Progress: say,
 		// --behavioral calls tools, which may wait on server requests
 		// (roots/list) sent on the standalone stream.
 		StandaloneSSE: true,

@@ -197,7 +197,7 @@ func severityText(s detectors.Severity) string {
 func fetchPins(ctx context.Context, url, transport string) (pinning.Lockfile, error) {
 	var lf pinning.Lockfile
 	var listErr error
-	s, err := mcpclient.Connect(ctx, url, transport, mcpclient.Options{Name: "mcpgate-pin", Methods: mcpclient.PinMethods,
+	s, err := mcpclient.Connect(ctx, url, transport, mcpclient.Options{Name: "mcpgate-pin", Methods: mcpclient.PinMethods(),
 		Ready: func(s *mcpclient.Session) error {
 			l, err := s.List(ctx, false)
 			if err == nil {
