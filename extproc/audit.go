@@ -70,8 +70,11 @@ func (s *stream) outcome(a audit.Action) audit.Outcome {
 
 // logEvent writes one audit decision; eventID "" allocates one. It takes
 // the action as text for callers that name a passive-mode outcome
-// "would_x" (a pass that active mode would have made x); new code calls
-// decide with an audit.Outcome.
+// "would_x" (a pass that active mode would have made x).
+//
+// Deprecated: call decide with an audit.Outcome (s.outcome(a) for a
+// decision passive mode only records); stream.go's SSE limit is the last
+// caller.
 func (s *stream) logEvent(ctx context.Context, action, eventID, event string, attrs ...slog.Attr) string {
 	o := audit.Enforced(audit.Action(action))
 	if a, ok := strings.CutPrefix(action, "would_"); ok {
