@@ -7,15 +7,35 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcpgate/mcpgate/detectors"
 )
+
+// codeContentWithheld answers for a result withheld by the detectors when
+// its method has no notice shape of its own (methods.go), and for a
+// JSON-RPC error whose text was withheld.
+const codeContentWithheld = -32006
 
 // resultKeys and toolKeys are the response keys policy reads. As in
 // requests, a duplicate would let the gateway and the client read different
 // values (gjson takes the first, most JSON decoders the last).
 var (
-	resultKeys = []string{"tools", "content", "contents", "messages", "structuredContent", "isError", "instructions"}
-	toolKeys   = []string{"name", "description", "inputSchema", "title", "annotations"}
+	resultKeys = []string{"tools", "content", "contents", "messages", "structuredContent", "isError", "instructions",
+		"prompts", "resources", "resourceTemplates", "inputRequests", "cacheScope", "ttlMs", "completion", "task"}
+	toolKeys = []string{"name", "description", "inputSchema", "title", "annotations", "outputSchema"}
 )
+
+// reply is one message from the backend under judgement.
+type reply struct {
+	ctx    context.Context
+	raw    []byte
+	id     string // raw JSON id to answer with ("null" if none)
+	call   call   // the request it answers; zero unless paired
+	how    pairing
+	method string // the method it answers, "" unless paired
+	info   methodInfo
+	result gjson.Result
+}
 
 // inspectMessage judges one JSON-RPC message (or batch) from the backend and
 // returns its replacement if policy changes it.
@@ -31,13 +51,20 @@ func (s *stream) inspectMessage(ctx context.Context, raw []byte) ([]byte, bool) 
 	var parts [][]byte
 	changed := false
 	root.ForEach(func(_, el gjson.Result) bool {
-		out, ok := s.inspectObject(ctx, el, []byte(el.Raw))
+		// Parsed again on its own, so offsets inside it index its bytes.
+		part := []byte(el.Raw)
+		out, ok := s.inspectObject(ctx, parseJSON(part), part)
 		changed = changed || ok
-		parts = append(parts, out)
+		if len(out) > 0 { // a dropped notification leaves no element
+			parts = append(parts, out)
+		}
 		return true
 	})
 	if !changed {
 		return raw, false
+	}
+	if len(parts) == 0 {
+		return []byte{}, true
 	}
 	return joinReplies(parts, true), true
 }
@@ -46,81 +73,178 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	if !v.IsObject() {
 		return s.withholdMessage(ctx, s.soleID(), "malformed_response", "mcpgate: response is not a JSON-RPC object")
 	}
-	// The same envelope parser as for requests, with its duplicate-key guard.
+	// The same envelope parser as for requests, with its duplicate-key
+	// guard; it refuses a message with both method and result or error.
 	m, err := parseMessage(v)
 	if err != nil {
 		return s.withholdMessage(ctx, s.soleID(), "ambiguous_response", "mcpgate: response has "+err.Error())
 	}
 	if m.method != "" {
-		// A server-initiated request or notification; sampling requests
-		// put the server's text straight into the model.
-		if m.method == "sampling/createMessage" {
-			return s.judgeSampling(ctx, raw, v)
-		}
-		return raw, false
+		return s.judgeServerMessage(ctx, raw, m)
 	}
-	id, result := m.id, m.result
-	if !result.IsObject() {
-		return raw, false
+	r := &reply{ctx: ctx, raw: raw, id: m.id, result: m.result}
+	if r.id == "" {
+		r.id = "null"
 	}
-	if err := checkObjectKeys(result, resultKeys); err != nil {
-		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: result has "+err.Error())
-	}
-	method := s.calls[id].method
-	if method == "" {
-		method = classifyResult(result)
-	}
-	switch method {
-	case "tools/list":
-		if out, refused := s.scoreTools(ctx, id, result); refused {
-			return out, true
-		}
-		return s.filterTools(ctx, raw, id, result)
-	case "initialize":
-		s.scoreInit(ctx, result)
-		if out, changed, done := s.instructionsDrift(ctx, raw, id, result); done {
-			return out, changed
-		}
-		return s.judgeContent(ctx, raw, id, method, result)
-	case "tools/call", "resources/read", "prompts/get":
-		return s.judgeContent(ctx, raw, id, method, result)
-	case "prompts/list":
-		return s.filterPinned(ctx, raw, id, result, "prompts", promptList)
-	case "resources/templates/list":
-		return s.filterPinned(ctx, raw, id, result, "resourceTemplates", templateList)
-	}
-	return raw, false
-}
-
-// classifyResult names the method a result answers from its shape, for
-// responses whose request mcpgate did not see (e.g. on a GET stream).
-func classifyResult(r gjson.Result) string {
+	r.call, r.how = s.pair(m.id)
 	switch {
-	case r.Get("tools").IsArray():
-		return "tools/list"
-	case r.Get("content").IsArray():
-		return "tools/call"
-	case r.Get("contents").IsArray():
-		return "resources/read"
-	case r.Get("messages").IsArray():
-		return "prompts/get"
-	case r.Get("prompts").IsArray():
-		return "prompts/list"
-	case r.Get("resourceTemplates").IsArray():
-		return "resources/templates/list"
-	case r.Get("protocolVersion").Exists() && r.Get("capabilities").Exists():
-		return "initialize"
+	case r.how == paired:
+		r.method = r.call.method
+		info, ok := lookupMethod(r.method)
+		if !ok || info.from != fromClient {
+			info = unknown
+		}
+		r.info = info
+	case m.result.IsObject() && m.result.Get("tools").IsArray():
+		// Unpaired or ambiguous: every check that could apply.
+		r.info = toolsRow
+	default:
+		r.info = unknown
 	}
-	return ""
+	switch {
+	case m.err.Exists():
+		return s.judgeError(r, m.err)
+	case !m.isResp:
+		// Neither request nor response: clients drop it, but it is
+		// scanned like any unknown kind.
+		return s.judgeResult(r, v)
+	case !m.result.IsObject():
+		return s.judgeResult(r, m.result)
+	}
+	if err := checkObjectKeys(m.result, resultKeys); err != nil {
+		return s.withholdMessage(ctx, r.id, "ambiguous_response", "mcpgate: result has "+err.Error())
+	}
+	return s.judgeResult(r, m.result)
 }
 
-// filterTools removes tools the allowlist does not admit from a tools/list
-// result, splicing the new array into the original bytes so everything else
-// (id, other fields, key order) stays as the backend sent it.
-func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result gjson.Result) ([]byte, bool) {
-	tools := result.Get("tools")
-	if !tools.IsArray() {
+// judgeResult applies a result's row: its list rule, instruction pins,
+// then the whole-result scan, withholding behind the row's notice.
+func (s *stream) judgeResult(r *reply, result gjson.Result) ([]byte, bool) {
+	ctx := r.ctx
+	out, changed := r.raw, false
+	skip := ""
+	if r.info.list != nil && result.IsObject() {
+		o, ch, withheld := r.info.list(s, r)
+		if withheld {
+			return o, ch
+		}
+		out, changed, skip = o, ch, r.info.listKey
+	}
+	if r.info.instructions && r.how == paired {
+		if r.method == "initialize" {
+			s.scoreInit(ctx, result)
+		}
+		if o, ch, done := s.instructionsDrift(ctx, r.raw, r.id, result); done {
+			out, changed, skip = o, ch, "instructions"
+		}
+	}
+	var findings []detectors.Finding
+	s.scanWhole(result, "", skip, &findings)
+	if len(findings) == 0 {
+		return out, changed
+	}
+	label := r.method
+	if label == "" {
+		label = "response"
+	}
+	eventID := s.nextEventID()
+	if findings = s.logFindings(ctx, eventID, label, r.call.tool, findings); !s.withholds(findings) {
+		return out, changed
+	}
+	text := safetyNotice(label, eventID, findings)
+	var body []byte
+	if r.info.notice != nil {
+		if res, ok := r.info.notice(result, text, findings); ok {
+			body = resultResponse(r.id, res)
+		}
+	}
+	if body == nil {
+		body = errorResponse(r.id, codeContentWithheld, text, map[string]string{"policy": "detectors", "event_id": eventID})
+	}
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: body}, eventID, "content_withheld",
+		slog.String("policy", "detectors"), slog.String("tool", truncate(r.call.tool, 64)),
+		slog.Any("rules", ruleIDs(findings)), slog.String("severity", detectors.MaxSeverity(findings).String()))
+	if !d.Replace {
+		return out, changed
+	}
+	return d.Body, true
+}
+
+// judgeError scans a JSON-RPC error, which clients show the model like a
+// result: its message and data.
+func (s *stream) judgeError(r *reply, e gjson.Result) ([]byte, bool) {
+	var findings []detectors.Finding
+	s.scanWhole(e, "error", "", &findings)
+	if len(findings) == 0 {
+		return r.raw, false
+	}
+	eventID := s.nextEventID()
+	if findings = s.logFindings(r.ctx, eventID, "error", r.call.tool, findings); !s.withholds(findings) {
+		return r.raw, false
+	}
+	code := codeContentWithheld
+	if c := e.Get("code"); c.Type == gjson.Number && c.Raw == c.String() {
+		code = int(c.Int())
+	}
+	body := errorResponse(r.id, code, safetyNotice("error", eventID, findings), map[string]string{"policy": "detectors", "event_id": eventID})
+	d := s.enforceEvent(r.ctx, Decision{Replace: true, Body: body}, eventID, "content_withheld",
+		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)),
+		slog.String("severity", detectors.MaxSeverity(findings).String()))
+	return d.Body, d.Replace
+}
+
+// judgeServerMessage scans a request or notification from the server:
+// sampling and elicitation requests, log and progress notifications and
+// any kind the table lacks, params whole. Withheld params are replaced
+// as the row says, or the message is dropped.
+func (s *stream) judgeServerMessage(ctx context.Context, raw []byte, m message) ([]byte, bool) {
+	info, ok := lookupMethod(m.method)
+	if !ok || info.from != fromServer {
+		info = unknown
+	}
+	var findings []detectors.Finding
+	s.scanWhole(m.params, "params", "", &findings)
+	if len(findings) == 0 {
 		return raw, false
+	}
+	label := truncate(m.method, 64)
+	eventID := s.nextEventID()
+	if findings = s.logFindings(ctx, eventID, label, "", findings); !s.withholds(findings) {
+		return raw, false
+	}
+	out := []byte{} // dropped
+	if info.replace != nil {
+		msg := map[string]any{"jsonrpc": "2.0", "method": m.method, "params": info.replace(m.params, safetyNotice(label, eventID, findings))}
+		if m.id != "" {
+			msg["id"] = rawID(m.id)
+		}
+		out = mustJSON(msg)
+	}
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "content_withheld",
+		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)), slog.Bool("dropped", info.replace == nil))
+	if !d.Replace {
+		return raw, false
+	}
+	return d.Body, true
+}
+
+// judgeToolList is tools/list's list rule: it rescores the backend and
+// removes the tools the allowlist does not admit, that drifted from their
+// pin or that the detectors find poisoned.
+func (s *stream) judgeToolList(r *reply) ([]byte, bool, bool) {
+	if out, refused := s.scoreTools(r.ctx, r.id, r.call, r.result); refused {
+		return out, true, true
+	}
+	return s.filterTools(r)
+}
+
+// filterTools splices the kept tools into the original bytes so everything
+// else (id, other fields, key order) stays as the backend sent it.
+func (s *stream) filterTools(r *reply) ([]byte, bool, bool) {
+	ctx, raw, id := r.ctx, r.raw, r.id
+	tools := r.result.Get("tools")
+	if !tools.IsArray() {
+		return raw, false, false
 	}
 	var all []gjson.Result
 	var bad error
@@ -132,10 +256,11 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 		return true
 	})
 	if bad != nil {
-		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: tool has "+bad.Error())
+		out, ch := s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: tool has "+bad.Error())
+		return out, ch, true
 	}
 	eventID := s.nextEventID()
-	drifted := s.pinCheck(ctx, toolList, eventID, id, result, all)
+	drifted := s.pinCheck(ctx, toolList, eventID, r.call, r.result, all)
 	var kept [][]byte
 	var removed, poisoned, changed []string
 	for _, t := range all {
@@ -152,11 +277,12 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 		}
 	}
 	if len(removed)+len(poisoned)+len(changed) == 0 {
-		return raw, false
+		return raw, false, false
 	}
-	out, ok := spliceArray(raw, tools, kept)
+	out, ok := spliceList(raw, r.result, tools, kept)
 	if !ok {
-		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: tools/list result could not be filtered")
+		o, ch := s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: tools/list result could not be filtered")
+		return o, ch, true
 	}
 	attrs := []slog.Attr{}
 	if len(removed) > 0 {
@@ -169,7 +295,10 @@ func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result 
 		attrs = append(attrs, slog.Any("drifted_tools", changed))
 	}
 	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "tools_filtered", attrs...)
-	return d.Body, d.Replace
+	if !d.Replace {
+		return raw, false, false
+	}
+	return d.Body, true, false
 }
 
 // toolPoisoned scans one tool definition, logs its findings and reports
@@ -189,17 +318,117 @@ func (s *stream) toolPoisoned(ctx context.Context, eventID, name string, t gjson
 	return s.withholds(s.logFindings(ctx, eventID, "tools/list", name, findings))
 }
 
-// spliceArray replaces the array arr (parsed from raw) with the kept
-// elements, leaving every other byte as the backend sent it.
-func spliceArray(raw []byte, arr gjson.Result, kept [][]byte) ([]byte, bool) {
+// pinnedEntries is the list rule of prompts/list, resources/list and
+// resources/templates/list: entries that drifted from their pin (when the
+// list is pinned) or whose text the detectors withhold are removed.
+func pinnedEntries(field string, list *pinnedList) func(*stream, *reply) ([]byte, bool, bool) {
+	return func(s *stream, r *reply) ([]byte, bool, bool) {
+		return s.filterEntries(r, field, list)
+	}
+}
+
+func (s *stream) filterEntries(r *reply, field string, list *pinnedList) ([]byte, bool, bool) {
+	ctx := r.ctx
+	arr := r.result.Get(field)
+	if !arr.IsArray() {
+		return r.raw, false, false
+	}
+	var all []gjson.Result
+	var bad error
+	arr.ForEach(func(_, e gjson.Result) bool {
+		if bad = checkObjectKeys(e, []string{"name", "description", "arguments", "uri", "uriTemplate", "title"}); bad != nil {
+			return false
+		}
+		all = append(all, e)
+		return true
+	})
+	if bad != nil {
+		out, ch := s.withholdMessage(ctx, r.id, "ambiguous_response", "mcpgate: "+field+" entry has "+bad.Error())
+		return out, ch, true
+	}
+	eventID := s.nextEventID()
+	var drifted map[string]bool
+	if list != nil && s.pins != nil {
+		drifted = s.pinCheck(ctx, *list, eventID, r.call, r.result, all)
+	}
+	var kept [][]byte
+	var changed, poisoned []string
+	for _, e := range all {
+		name := e.Get("name").String()
+		var findings []detectors.Finding
+		s.scanWhole(e, field, "", &findings)
+		switch {
+		case drifted[name]:
+			changed = append(changed, truncate(name, 64))
+		case len(findings) > 0 && s.withholds(s.logFindings(ctx, eventID, r.method, name, findings)):
+			poisoned = append(poisoned, truncate(name, 64))
+		default:
+			kept = append(kept, []byte(e.Raw))
+		}
+	}
+	if len(changed)+len(poisoned) == 0 {
+		return r.raw, false, false
+	}
+	out, ok := spliceList(r.raw, r.result, arr, kept)
+	if !ok {
+		o, ch := s.withholdMessage(ctx, r.id, "uninspectable_response", "mcpgate: "+field+" could not be filtered")
+		return o, ch, true
+	}
+	var attrs []slog.Attr
+	if len(changed) > 0 {
+		attrs = append(attrs, slog.String("policy", "tool_pinning"), slog.Any("drifted", changed))
+	}
+	if len(poisoned) > 0 {
+		attrs = append(attrs, slog.Any("poisoned", poisoned))
+	}
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "list_filtered",
+		append([]slog.Attr{slog.String("list", field)}, attrs...)...)
+	if !d.Replace {
+		return r.raw, false, false
+	}
+	return d.Body, true, false
+}
+
+// spliceList replaces the array arr of result (both parsed from raw) with
+// the kept elements, leaving every other byte as the backend sent it. A
+// filtered list is no longer the same for every user, so a result that
+// offers caching (2026-07-28 ttlMs, cacheScope) is marked cacheScope
+// "private": a shared cache must not serve one user's view to another.
+func spliceList(raw []byte, result, arr gjson.Result, kept [][]byte) ([]byte, bool) {
 	start, end := arr.Index, arr.Index+len(arr.Raw)
 	if start <= 0 || end > len(raw) || !bytes.Equal(raw[start:end], []byte(arr.Raw)) {
 		return nil, false
 	}
-	out := make([]byte, 0, len(raw))
-	out = append(append(out, raw[:start]...), '[')
-	out = append(append(out, bytes.Join(kept, []byte{','})...), ']')
-	return append(out, raw[end:]...), true
+	list := append(append([]byte{'['}, bytes.Join(kept, []byte{','})...), ']')
+	type edit struct {
+		start, end int
+		with       []byte
+	}
+	edits := []edit{{start, end, list}}
+	scope := result.Get("cacheScope")
+	switch {
+	case scope.Exists():
+		edits = append(edits, edit{scope.Index, scope.Index + len(scope.Raw), []byte(`"private"`)})
+	case result.Get("ttlMs").Exists():
+		at := result.Index + 1
+		if result.Index <= 0 || at > len(raw) || raw[result.Index] != '{' {
+			return nil, false
+		}
+		edits = append(edits, edit{at, at, []byte(`"cacheScope":"private",`)})
+	}
+	if len(edits) == 2 && edits[1].start < edits[0].start {
+		edits[0], edits[1] = edits[1], edits[0]
+	}
+	out := make([]byte, 0, len(raw)+32)
+	prev := 0
+	for _, e := range edits {
+		if e.start < prev || e.end > len(raw) || e.start < 0 {
+			return nil, false
+		}
+		out = append(append(out, raw[prev:e.start]...), e.with...)
+		prev = e.end
+	}
+	return append(out, raw[prev:]...), true
 }
 
 // withholdMessage replaces a message with a JSON-RPC error for id (active
