@@ -46,11 +46,17 @@ func respBody(body string, eos bool) *extprocv3.ProcessingRequest {
 // drive runs messages through one stream, returning the replies and the log.
 func drive(t *testing.T, p *Policy, msgs ...*extprocv3.ProcessingRequest) ([]*extprocv3.ProcessingResponse, string) {
 	t.Helper()
-	var logs bytes.Buffer
 	sc, err := p.newScanner()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return driveWith(t, p, sc, msgs...)
+}
+
+// driveWith is drive with a scanner of the caller's.
+func driveWith(t *testing.T, p *Policy, sc contentScanner, msgs ...*extprocv3.ProcessingRequest) ([]*extprocv3.ProcessingResponse, string) {
+	t.Helper()
+	var logs bytes.Buffer
 	st := newStream("test", slog.New(slog.NewJSONHandler(&logs, nil)), p, sc, DefaultBackend)
 	var out []*extprocv3.ProcessingResponse
 	for _, m := range msgs {
