@@ -13,7 +13,7 @@ import (
 // CodeHeaderMismatch).
 const codeHeaderMismatch = -32020
 
-// checkMcpHeaders refuses a single request whose Mcp-Method or Mcp-Name
+// checkMcpHeaders refuses a request whose Mcp-Method or Mcp-Name
 // header disagrees with the body (HTTP 400, -32020). The spec lets
 // intermediaries route and authorise on these headers, so a disagreement
 // means two readers see two different calls. An absent header is not

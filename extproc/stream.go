@@ -185,7 +185,9 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 	if len(msgs) == 1 {
 		s.log = s.log.With("method", msgs[0].method)
 		s.audit.method = truncate(msgs[0].method, 64)
-		if d, refused := s.checkMcpHeaders(ctx, msgs[0]); refused {
+	}
+	for _, m := range msgs {
+		if d, refused := s.checkMcpHeaders(ctx, m); refused {
 			return d
 		}
 	}
