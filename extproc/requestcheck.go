@@ -2,8 +2,10 @@ package extproc
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/mcpgate/mcpgate/detectors"
 )
@@ -28,7 +30,7 @@ func (s *stream) checkMcpHeaders(ctx context.Context, m message) (Decision, bool
 	switch {
 	case s.mcpMethod != nil && *s.mcpMethod != m.method:
 		reason = fmt.Sprintf("Mcp-Method header %q does not match the body's method %q", truncate(*s.mcpMethod, 64), truncate(m.method, 64))
-	case info.nameParam != "" && s.mcpName != nil && *s.mcpName != m.tool:
+	case info.nameParam != "" && s.mcpName != nil && !sameName(*s.mcpName, m.tool):
 		reason = fmt.Sprintf("Mcp-Name header %q does not match the body's %s %q", truncate(*s.mcpName, 64), info.nameParam, truncate(m.tool, 64))
 	default:
 		return Decision{}, false
@@ -40,6 +42,21 @@ func (s *stream) checkMcpHeaders(ctx context.Context, m message) (Decision, bool
 	d := s.enforce(ctx, Decision{Reject: &Reject{Status: 400, Body: errorResponse(id, codeHeaderMismatch, "mcpgate: "+reason, nil),
 		Details: "mcpgate_header_mismatch"}}, "header_mismatch", slog.String("reason", reason))
 	return d, d.Reject != nil
+}
+
+// sameName reports whether an Mcp-Name header names name: as it stands,
+// or in the =?base64?…?= form SEP-2243 gives header values that are not
+// plain ASCII (go-sdk sends names raw, others may encode them).
+func sameName(header, name string) bool {
+	if header == name {
+		return true
+	}
+	if !strings.HasPrefix(header, "=?base64?") || !strings.HasSuffix(header, "?=") || len(header) < len("=?base64??=") {
+		return false
+	}
+	enc := header[len("=?base64?") : len(header)-len("?=")]
+	dec, err := base64.StdEncoding.DecodeString(enc)
+	return err == nil && string(dec) == name
 }
 
 // refuseInputResponses scans the MRTR inputResponses of a retried request
