@@ -27,7 +27,6 @@ var (
 
 // reply is one message from the backend under judgement.
 type reply struct {
-	ctx    context.Context
 	raw    []byte
 	id     string // raw JSON id to answer with ("null" if none)
 	call   call   // the request it answers; zero unless paired
@@ -82,7 +81,7 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	if m.method != "" {
 		return s.judgeServerMessage(ctx, raw, m)
 	}
-	r := &reply{ctx: ctx, raw: raw, id: m.id, result: m.result}
+	r := &reply{raw: raw, id: m.id, result: m.result}
 	if r.id == "" {
 		r.id = "null"
 	}
@@ -92,39 +91,38 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 		r.method = r.call.method
 		info, ok := lookupMethod(r.method)
 		if !ok || info.from != fromClient {
-			info = unknown
+			info = unknownKind
 		}
 		r.info = info
 	case m.result.IsObject() && m.result.Get("tools").IsArray():
 		// Unpaired or ambiguous: every check that could apply.
 		r.info = toolsRow
 	default:
-		r.info = unknown
+		r.info = unknownKind
 	}
 	switch {
 	case m.err.Exists():
-		return s.judgeError(r, m.err)
+		return s.judgeError(ctx, r, m.err)
 	case !m.isResp:
 		// Neither request nor response: clients drop it, but it is
 		// scanned like any unknown kind.
-		return s.judgeResult(r, v)
+		return s.judgeResult(ctx, r, v)
 	case !m.result.IsObject():
-		return s.judgeResult(r, m.result)
+		return s.judgeResult(ctx, r, m.result)
 	}
 	if err := checkObjectKeys(m.result, resultKeys); err != nil {
 		return s.withholdMessage(ctx, r.id, "ambiguous_response", "mcpgate: result has "+err.Error())
 	}
-	return s.judgeResult(r, m.result)
+	return s.judgeResult(ctx, r, m.result)
 }
 
 // judgeResult applies a result's row: its list rule, instruction pins,
 // then the whole-result scan, withholding behind the row's notice.
-func (s *stream) judgeResult(r *reply, result gjson.Result) ([]byte, bool) {
-	ctx := r.ctx
+func (s *stream) judgeResult(ctx context.Context, r *reply, result gjson.Result) ([]byte, bool) {
 	out, changed := r.raw, false
 	skip := ""
 	if r.info.list != nil && result.IsObject() {
-		o, ch, withheld := r.info.list(s, r)
+		o, ch, withheld := r.info.list(s, ctx, r)
 		if withheld {
 			return o, ch
 		}
@@ -172,14 +170,14 @@ func (s *stream) judgeResult(r *reply, result gjson.Result) ([]byte, bool) {
 
 // judgeError scans a JSON-RPC error, which clients show the model like a
 // result: its message and data.
-func (s *stream) judgeError(r *reply, e gjson.Result) ([]byte, bool) {
+func (s *stream) judgeError(ctx context.Context, r *reply, e gjson.Result) ([]byte, bool) {
 	var findings []detectors.Finding
 	s.scanWhole(e, "error", "", &findings)
 	if len(findings) == 0 {
 		return r.raw, false
 	}
 	eventID := s.nextEventID()
-	if findings = s.logFindings(r.ctx, eventID, "error", r.call.tool, findings); !s.withholds(findings) {
+	if findings = s.logFindings(ctx, eventID, "error", r.call.tool, findings); !s.withholds(findings) {
 		return r.raw, false
 	}
 	code := codeContentWithheld
@@ -187,7 +185,7 @@ func (s *stream) judgeError(r *reply, e gjson.Result) ([]byte, bool) {
 		code = int(c.Int())
 	}
 	body := errorResponse(r.id, code, safetyNotice("error", eventID, findings), map[string]string{"policy": "detectors", "event_id": eventID})
-	d := s.enforceEvent(r.ctx, Decision{Replace: true, Body: body}, eventID, "content_withheld",
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: body}, eventID, "content_withheld",
 		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)),
 		slog.String("severity", detectors.MaxSeverity(findings).String()))
 	return d.Body, d.Replace
@@ -200,7 +198,7 @@ func (s *stream) judgeError(r *reply, e gjson.Result) ([]byte, bool) {
 func (s *stream) judgeServerMessage(ctx context.Context, raw []byte, m message) ([]byte, bool) {
 	info, ok := lookupMethod(m.method)
 	if !ok || info.from != fromServer {
-		info = unknown
+		info = unknownKind
 	}
 	var findings []detectors.Finding
 	s.scanWhole(m.params, "params", "", &findings)
@@ -231,17 +229,17 @@ func (s *stream) judgeServerMessage(ctx context.Context, raw []byte, m message) 
 // judgeToolList is tools/list's list rule: it rescores the backend and
 // removes the tools the allowlist does not admit, that drifted from their
 // pin or that the detectors find poisoned.
-func (s *stream) judgeToolList(r *reply) ([]byte, bool, bool) {
-	if out, refused := s.scoreTools(r.ctx, r.id, r.call, r.result); refused {
+func (s *stream) judgeToolList(ctx context.Context, r *reply) ([]byte, bool, bool) {
+	if out, refused := s.scoreTools(ctx, r.id, r.call, r.result); refused {
 		return out, true, true
 	}
-	return s.filterTools(r)
+	return s.filterTools(ctx, r)
 }
 
 // filterTools splices the kept tools into the original bytes so everything
 // else (id, other fields, key order) stays as the backend sent it.
-func (s *stream) filterTools(r *reply) ([]byte, bool, bool) {
-	ctx, raw, id := r.ctx, r.raw, r.id
+func (s *stream) filterTools(ctx context.Context, r *reply) ([]byte, bool, bool) {
+	raw, id := r.raw, r.id
 	tools := r.result.Get("tools")
 	if !tools.IsArray() {
 		return raw, false, false
@@ -318,17 +316,16 @@ func (s *stream) toolPoisoned(ctx context.Context, eventID, name string, t gjson
 	return s.withholds(s.logFindings(ctx, eventID, "tools/list", name, findings))
 }
 
-// pinnedEntries is the list rule of prompts/list, resources/list and
+// entryList is the list rule of prompts/list, resources/list and
 // resources/templates/list: entries that drifted from their pin (when the
 // list is pinned) or whose text the detectors withhold are removed.
-func pinnedEntries(field string, list *pinnedList) func(*stream, *reply) ([]byte, bool, bool) {
-	return func(s *stream, r *reply) ([]byte, bool, bool) {
-		return s.filterEntries(r, field, list)
+func entryList(field string, list *pinnedList) func(*stream, context.Context, *reply) ([]byte, bool, bool) {
+	return func(s *stream, ctx context.Context, r *reply) ([]byte, bool, bool) {
+		return s.filterEntries(ctx, r, field, list)
 	}
 }
 
-func (s *stream) filterEntries(r *reply, field string, list *pinnedList) ([]byte, bool, bool) {
-	ctx := r.ctx
+func (s *stream) filterEntries(ctx context.Context, r *reply, field string, list *pinnedList) ([]byte, bool, bool) {
 	arr := r.result.Get(field)
 	if !arr.IsArray() {
 		return r.raw, false, false

@@ -1,6 +1,7 @@
 package extproc
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"unicode"
@@ -12,8 +13,9 @@ import (
 
 // The MCP method table: one row per method or message kind says what each
 // part of it means to the gateway: how a request is judged, how its result
-// is judged, and what replaces withheld text. inspect.go and
-// stream.go read nothing else to decide per method. A message kind not in
+// is judged, and what replaces withheld text. The rest of the package
+// (inspect.go, stream.go, score.go, drift.go) reads nothing else to decide
+// per method. A message kind not in
 // the table is scanned whole: every string value and every object key,
 // _meta included.
 //
@@ -43,7 +45,7 @@ type methodInfo struct {
 	whileLowScore bool
 	// list judges the entries of a list result one by one (filtering
 	// them); the rest of the result is then scanned whole like any other.
-	list func(s *stream, r *reply) (out []byte, changed, withheld bool)
+	list func(s *stream, ctx context.Context, r *reply) (out []byte, changed, withheld bool)
 	// listKey names the array list judges, which the whole scan skips.
 	listKey string
 	// instructions: result.instructions is pinned (initialize,
@@ -58,8 +60,8 @@ type methodInfo struct {
 }
 
 var (
-	toolsRow = methodInfo{from: fromClient, whileLowScore: true, list: (*stream).judgeToolList, listKey: "tools"}
-	unknown  = methodInfo{} // scanned whole, withheld behind a JSON-RPC error
+	toolsRow    = methodInfo{from: fromClient, whileLowScore: true, list: (*stream).judgeToolList, listKey: "tools"}
+	unknownKind = methodInfo{} // scanned whole, withheld behind a JSON-RPC error
 )
 
 // methods is the table. Results of methods without a notice are withheld
@@ -76,10 +78,10 @@ var methods = map[string]methodInfo{
 	"tools/call": {from: fromClient, nameParam: "name", allowlist: true, pinned: &toolList, notice: toolNotice},
 
 	// Prompts and resources.
-	"prompts/list":   {from: fromClient, list: pinnedEntries("prompts", &promptList), listKey: "prompts"},
+	"prompts/list":   {from: fromClient, list: entryList("prompts", &promptList), listKey: "prompts"},
 	"prompts/get":    {from: fromClient, nameParam: "name", pinned: &promptList, notice: promptNotice},
-	"resources/list": {from: fromClient, list: pinnedEntries("resources", nil), listKey: "resources"},
-	"resources/templates/list": {from: fromClient, list: pinnedEntries("resourceTemplates", &templateList),
+	"resources/list": {from: fromClient, list: entryList("resources", nil), listKey: "resources"},
+	"resources/templates/list": {from: fromClient, list: entryList("resourceTemplates", &templateList),
 		listKey: "resourceTemplates"},
 	"resources/read":        {from: fromClient, nameParam: "uri", notice: resourceNotice},
 	"resources/subscribe":   {from: fromClient},
