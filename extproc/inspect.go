@@ -100,8 +100,12 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	default:
 		r.info = unknownKind
 	}
+	hasResult, hasErr := m.result.Exists() && m.result.Type != gjson.Null, m.err.Exists() && m.err.Type != gjson.Null
 	switch {
-	case m.err.Exists():
+	case hasResult && hasErr:
+		// JSON-RPC allows one; clients differ in which they read.
+		return s.withholdMessage(ctx, r.id, "ambiguous_response", "mcpgate: response has both a result and an error")
+	case hasErr:
 		return s.judgeError(ctx, r, m.err)
 	case !m.isResp:
 		// Neither request nor response: clients drop it, but it is
