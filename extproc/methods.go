@@ -3,6 +3,8 @@ package extproc
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -221,4 +223,10 @@ func progressParams(params gjson.Result, text string) json.RawMessage {
 		}
 	}
 	return mustJSON(p)
+}
+
+// KnownMethods returns the methods the table has a row for, sorted; the
+// metrics package keeps its label set equal to it (a test checks).
+func KnownMethods() []string {
+	return slices.Sorted(maps.Keys(methods))
 }
