@@ -53,16 +53,11 @@ func (s *stream) inspectMessage(ctx context.Context, raw []byte) ([]byte, bool) 
 		part := []byte(el.Raw)
 		out, ok := s.inspectObject(ctx, parseJSON(part), part)
 		changed = changed || ok
-		if len(out) > 0 { // a dropped notification leaves no element
-			parts = append(parts, out)
-		}
+		parts = append(parts, out)
 		return true
 	})
 	if !changed {
 		return raw, false
-	}
-	if len(parts) == 0 {
-		return []byte{}, true
 	}
 	return joinReplies(parts, true), true
 }
@@ -197,7 +192,10 @@ func (s *stream) judgeError(ctx context.Context, r *reply, e gjson.Result) ([]by
 // judgeServerMessage scans a request or notification from the server:
 // sampling and elicitation requests, log and progress notifications and
 // any kind the table lacks, params whole. Withheld params are replaced
-// as the row says, or the message is dropped.
+// as the row says; a message without a replacement shape is replaced by a
+// log notification carrying the notice, which every client accepts (a
+// JSON body must stay a JSON-RPC message, and an SSE event stays an
+// event).
 func (s *stream) judgeServerMessage(ctx context.Context, raw []byte, m message) ([]byte, bool) {
 	info, ok := lookupMethod(m.method)
 	if !ok || info.from != fromServer {
@@ -213,16 +211,17 @@ func (s *stream) judgeServerMessage(ctx context.Context, raw []byte, m message) 
 	if findings = s.logFindings(ctx, eventID, label, "", findings); !s.withholds(findings) {
 		return raw, false
 	}
-	out := []byte{} // dropped
+	text := safetyNotice(label, eventID, findings)
+	msg := map[string]any{"jsonrpc": "2.0", "method": "notifications/message", "params": logParams(gjson.Result{}, text)}
 	if info.replace != nil {
-		msg := map[string]any{"jsonrpc": "2.0", "method": m.method, "params": info.replace(m.params, safetyNotice(label, eventID, findings))}
+		msg = map[string]any{"jsonrpc": "2.0", "method": m.method, "params": info.replace(m.params, text)}
 		if m.id != "" {
 			msg["id"] = rawID(m.id)
 		}
-		out = mustJSON(msg)
 	}
+	out := mustJSON(msg)
 	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "content_withheld",
-		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)), slog.Bool("dropped", info.replace == nil))
+		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)), slog.Bool("replaced_by_log", info.replace == nil))
 	if !d.Replace {
 		return raw, false
 	}

@@ -57,7 +57,7 @@ type methodInfo struct {
 	// false, answers with a JSON-RPC error carrying the notice instead.
 	notice func(result gjson.Result, text string, findings []detectors.Finding) (json.RawMessage, bool)
 	// replace builds the params that replace a server message's withheld
-	// ones; nil drops the message.
+	// ones; nil replaces the message with a log notification of the notice.
 	replace func(params gjson.Result, text string) json.RawMessage
 }
 
@@ -103,7 +103,7 @@ var methods = map[string]methodInfo{
 	"roots/list":             {from: fromServer},
 
 	// Notifications. Client ones carry nothing policy reads; server ones
-	// are scanned, and replaced or dropped when withheld.
+	// are scanned, and their text replaced when withheld.
 	"notifications/initialized":            {from: fromClient},
 	"notifications/cancelled":              {from: fromClient},
 	"notifications/roots/list_changed":     {from: fromClient},
