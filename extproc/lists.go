@@ -102,6 +102,7 @@ func (s *stream) toolPoisoned(ctx context.Context, eventID, name string, t gjson
 		s.audit.metrics.Error("detector")
 		return true
 	}
+	s.scanKeys(t, "", false, &findings)
 	return s.withholds(s.logFindings(ctx, eventID, "tools/list", name, findings))
 }
 

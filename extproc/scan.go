@@ -64,6 +64,32 @@ func (s *stream) scanValue(v gjson.Result, path, skip string, out *[]detectors.F
 	}
 }
 
+// scanKeys scans the object keys under v, for definitions whose strings
+// another walk covers (ScanTool reads every string of a tool and the
+// property names, not the other keys). Keys of a "properties" object are
+// left to that walk.
+func (s *stream) scanKeys(v gjson.Result, path string, properties bool, out *[]detectors.Finding) {
+	if !v.IsObject() && !v.IsArray() {
+		return
+	}
+	var keys strings.Builder
+	i := 0
+	v.ForEach(func(k, el gjson.Result) bool {
+		p := path + "[" + strconv.Itoa(i) + "]"
+		if v.IsObject() {
+			keys.WriteString(k.String())
+			keys.WriteByte('\n')
+			p = joinField(path, k.String())
+		}
+		i++
+		s.scanKeys(el, p, k.String() == "properties" && el.IsObject(), out)
+		return true
+	})
+	if v.IsObject() && !properties {
+		s.scanText(keys.String(), joinField(path, "{keys}"), out)
+	}
+}
+
 func (s *stream) scanText(text, path string, out *[]detectors.Finding) {
 	if text == "" {
 		return
