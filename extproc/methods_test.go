@@ -104,6 +104,8 @@ func TestMcpHeaders(t *testing.T) {
 		{"name on a method without one is not read", []string{"mcp-method", "ping", "mcp-name", "x"}, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, false},
 		{"batch checked per message", []string{"mcp-method", "tools/list"}, `[` + call + `]`, true},
 		{"batch agreeing", []string{"mcp-method", "tools/call"}, `[` + call + `,` + call + `]`, false},
+		{"method repeated alike", []string{"mcp-method", "tools/call", "mcp-method", "tools/call"}, call, false},
+		{"method repeated unlike", []string{"mcp-method", "tools/call", "mcp-method", "tools/list"}, call, true},
 		{"name base64-encoded", []string{"mcp-method", "tools/call", "mcp-name", "=?base64?ZWNobw==?="}, call, false},
 		{"name base64 of another", []string{"mcp-method", "tools/call", "mcp-name", "=?base64?YWRk?="}, call, true},
 		{"uri differs", []string{"mcp-method", "resources/read", "mcp-name", "file:///b"}, `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"file:///a"}}`, true},

@@ -442,15 +442,29 @@ func (s *stream) setSession(id string) {
 	s.log = s.log.With("session", s.session)
 }
 
-// headerPtr is a header's value, nil when absent.
+// headerPtr is a header's value, nil when absent. Repeated with different
+// values it is the values joined by ", " (as an HTTP intermediary folds
+// them), which no method or name equals: readers taking the first and the
+// last would disagree.
 func headerPtr(hm *corev3.HeaderMap, key string) *string {
+	var v *string
 	for _, h := range hm.GetHeaders() {
-		if strings.EqualFold(h.Key, key) {
-			v := headerValue(hm, key)
-			return &v
+		if !strings.EqualFold(h.Key, key) {
+			continue
+		}
+		val := h.Value
+		if len(h.RawValue) > 0 {
+			val = string(h.RawValue)
+		}
+		switch {
+		case v == nil:
+			v = &val
+		case *v != val:
+			joined := *v + ", " + val
+			v = &joined
 		}
 	}
-	return nil
+	return v
 }
 
 func headerValue(hm *corev3.HeaderMap, key string) string {
