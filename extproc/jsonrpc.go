@@ -23,7 +23,8 @@ const (
 type message struct {
 	method string
 	id     string // raw JSON of the id ("" for a notification)
-	tool   string // the params key its row names (tools/call name, resources/read uri)
+	name   string // the params value its row names (tools/call name, resources/read uri), for Mcp-Name
+	tool   string // params.name of tools/call and prompts/get (never a URI, which may carry a secret into logs)
 	paged  bool   // a list request with params.cursor: a later page
 	isResp bool   // carries result or error
 	params gjson.Result
@@ -153,7 +154,10 @@ func parseMessage(v gjson.Result) (message, error) {
 			}
 			seen = append(seen, key)
 			if info.nameParam != "" && key == info.nameParam && val.Type == gjson.String {
-				m.tool = val.String()
+				m.name = val.String()
+				if key == "name" {
+					m.tool = m.name
+				}
 			}
 			return true
 		})

@@ -30,8 +30,9 @@ func (s *stream) checkMcpHeaders(ctx context.Context, m message) (Decision, bool
 	switch {
 	case s.mcpMethod != nil && *s.mcpMethod != m.method:
 		reason = fmt.Sprintf("Mcp-Method header %q does not match the body's method %q", truncate(*s.mcpMethod, 64), truncate(m.method, 64))
-	case info.nameParam != "" && s.mcpName != nil && !sameName(*s.mcpName, m.tool):
-		reason = fmt.Sprintf("Mcp-Name header %q does not match the body's %s %q", truncate(*s.mcpName, 64), info.nameParam, truncate(m.tool, 64))
+	case info.nameParam != "" && s.mcpName != nil && !sameName(*s.mcpName, m.name):
+		// Neither value is quoted: a resource URI may carry a secret.
+		reason = fmt.Sprintf("Mcp-Name header does not match the body's %s", info.nameParam)
 	default:
 		return Decision{}, false
 	}
