@@ -37,10 +37,13 @@ func (s *stream) scanValue(v gjson.Result, path, skip string, out *[]detectors.F
 			return true
 		})
 	case v.IsObject():
-		binary := false
-		if t := v.Get("type"); t.Type == gjson.String && (t.Str == "image" || t.Str == "audio") {
-			binary = true
-		}
+		// One pass over the object: whether data is binary and how a blob
+		// decodes depend on type and mimeType, which may come after them.
+		// Slices, not single values: a duplicate key must not hide one.
+		binary, mimeType := false, ""
+		var sawType bool
+		var data, blob []gjson.Result
+		var dataPath, blobPath []string
 		var keys strings.Builder
 		v.ForEach(func(k, el gjson.Result) bool {
 			key := k.String()
@@ -50,14 +53,32 @@ func (s *stream) scanValue(v gjson.Result, path, skip string, out *[]detectors.F
 			switch {
 			case skip != "" && key == skip:
 			case key == "requestState":
-			case key == "data" && binary && el.Type == gjson.String:
+			case key == "data" && el.Type == gjson.String:
+				data, dataPath = append(data, el), append(dataPath, p)
 			case key == "blob" && el.Type == gjson.String:
-				s.scanBlob(el.String(), v.Get("mimeType").String(), p, out)
+				blob, blobPath = append(blob, el), append(blobPath, p)
 			default:
+				if key == "type" {
+					// Binary only if every type says so (duplicates).
+					isBin := el.Type == gjson.String && (el.Str == "image" || el.Str == "audio")
+					binary = isBin && (binary || !sawType)
+					sawType = true
+				}
+				if key == "mimeType" && el.Type == gjson.String {
+					mimeType = el.Str
+				}
 				s.scanValue(el, p, "", out)
 			}
 			return true
 		})
+		for i, d := range data {
+			if !binary {
+				s.scanText(d.String(), dataPath[i], out)
+			}
+		}
+		for i, b := range blob {
+			s.scanBlob(b.String(), mimeType, blobPath[i], out)
+		}
 		// Keys reach the model too (structuredContent, schemas, _meta):
 		// one scan per object covers them all.
 		s.scanText(keys.String(), joinField(path, "{keys}"), out)

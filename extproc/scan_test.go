@@ -38,6 +38,10 @@ func TestScanWhole(t *testing.T) {
 		{"binary blob", `{"uri":"u","mimeType":"image/png","blob":"` + b64 + `"}`, nil},
 		{"image data", `{"type":"image","mimeType":"image/png","data":"` + b64 + `"}`, nil},
 		{"data of anything else", `{"level":"info","data":"` + escapeText + `"}`, []string{"data"}},
+		{"duplicate data", `{"data":"` + escapeText + `","data":"fine"}`, []string{"data"}},
+		{"data after an image type is still image data", `{"data":"` + b64 + `","type":"image"}`, nil},
+		{"image and text type", `{"type":"image","type":"text","data":"` + escapeText + `"}`, []string{"data"}},
+		{"text and image type", `{"type":"text","type":"image","data":"` + escapeText + `"}`, []string{"data"}},
 		{"requestState", `{"requestState":"` + escapeText + `"}`, nil},
 	}
 	p := testPolicy(Active)
