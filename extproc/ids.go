@@ -64,6 +64,10 @@ func idKeys(raw string) (idKey, []idKey) {
 }
 
 func numberKeys(raw string) (idKey, []idKey) {
+	if plainInt(raw) {
+		// The usual id: already in normal form, exact as a float64.
+		return idKey("n:" + raw), nil
+	}
 	var aliases []idKey
 	add := func(k idKey) {
 		for _, a := range aliases {
@@ -121,4 +125,19 @@ func (s *stream) pair(rawID string) (call, pairing) {
 		return call{}, ambiguous
 	}
 	return call{}, unpaired
+}
+
+// plainInt reports whether raw is an integer in normal form (no sign,
+// leading zero, fraction or exponent) small enough that every SDK reads it
+// exactly.
+func plainInt(raw string) bool {
+	if raw == "" || len(raw) > 15 || (raw[0] == '0' && len(raw) > 1) {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] < '0' || raw[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -26,6 +26,7 @@ func TestPairing(t *testing.T) {
 		{[]string{"1"}, "0.9", unpaired, ""}, // truncates to 0
 		{[]string{"1"}, "null", unpaired, ""},
 		{[]string{"1", `"1"`}, `"1"`, ambiguous, ""},
+		{[]string{"1", `"1"`}, `1`, ambiguous, ""},
 		{[]string{"9007199254740992"}, "9007199254740993", ambiguous, ""}, // one float64
 		{[]string{"9007199254740993"}, "9007199254740993", paired, "tools/call"},
 		{[]string{"1"}, "1e999999999", unpaired, ""}, // not normalised: never matches
