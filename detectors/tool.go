@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -28,17 +29,15 @@ func (s *Scanner) ScanTool(tool []byte) ([]Finding, error) {
 		return nil, errors.New("detectors: tool definition is not a JSON object")
 	}
 	var out []Finding
-	s.walkTool(root, "", 0, false, &out)
+	s.walkTool(root, "", false, &out)
 	return out, nil
 }
 
-// maxToolDepth bounds recursion on hostile, deeply nested schemas. Depth
-// is counted in levels, not in the dots of the path: a property name full
-// of dots must not end the walk early and hide what lies below it.
+// maxToolDepth bounds recursion on hostile, deeply nested schemas.
 const maxToolDepth = 64
 
-func (s *Scanner) walkTool(v gjson.Result, path string, depth int, isProperties bool, out *[]Finding) {
-	if depth > maxToolDepth {
+func (s *Scanner) walkTool(v gjson.Result, path string, isProperties bool, out *[]Finding) {
+	if strings.Count(path, ".") > maxToolDepth {
 		return
 	}
 	switch {
@@ -51,13 +50,13 @@ func (s *Scanner) walkTool(v gjson.Result, path string, depth int, isProperties 
 				// a whole sentence.
 				s.scanField(key, p, out)
 			}
-			s.walkTool(val, p, depth+1, key == "properties" && val.IsObject(), out)
+			s.walkTool(val, p, key == "properties" && val.IsObject(), out)
 			return true
 		})
 	case v.IsArray():
 		i := 0
 		v.ForEach(func(_, val gjson.Result) bool {
-			s.walkTool(val, joinPath(path, strconv.Itoa(i)), depth+1, false, out)
+			s.walkTool(val, joinPath(path, strconv.Itoa(i)), false, out)
 			i++
 			return true
 		})
