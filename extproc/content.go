@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/mcpgate/mcpgate/detectors"
 )
 
@@ -18,43 +16,6 @@ import (
 type contentScanner interface {
 	Scan(text string) []detectors.Finding
 	ScanTool(tool []byte) ([]detectors.Finding, error)
-}
-
-// skipKeys hold no model-visible text: binary payloads and metadata.
-var skipKeys = map[string]bool{"_meta": true, "data": true, "blob": true, "mimeType": true, "type": true}
-
-// scanStrings scans every model-visible string under v (a result or
-// params), unescaped as the client will see it, and names each finding's
-// JSON path in Field.
-func (s *stream) scanStrings(v gjson.Result, path string, out *[]detectors.Finding) {
-	switch {
-	case v.Type == gjson.String:
-		for _, f := range s.scanner.Scan(v.String()) {
-			f.Field = path
-			*out = append(*out, f)
-		}
-	case v.IsObject() || v.IsArray():
-		i := 0
-		v.ForEach(func(k, el gjson.Result) bool {
-			p := path + "[" + fmt.Sprint(i) + "]"
-			if v.IsObject() {
-				if skipKeys[k.String()] {
-					return true
-				}
-				p = joinField(path, k.String())
-			}
-			i++
-			s.scanStrings(el, p, out)
-			return true
-		})
-	}
-}
-
-func joinField(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 // withholds reports whether a finding of a withholding category reaches
@@ -100,70 +61,6 @@ func (s *stream) logFindings(ctx context.Context, eventID, source, tool string, 
 	return acted
 }
 
-// judgeContent scans a result (tools/call, resources/read, prompts/get,
-// initialize) and withholds it behind a safety notice when a finding is
-// severe enough.
-func (s *stream) judgeContent(ctx context.Context, raw []byte, id, method string, result gjson.Result) ([]byte, bool) {
-	if s.scanner == nil {
-		return raw, false
-	}
-	var findings []detectors.Finding
-	target := result
-	if method == "initialize" {
-		target = result.Get("instructions")
-	}
-	s.scanStrings(target, "", &findings)
-	if len(findings) == 0 {
-		return raw, false
-	}
-	eventID := s.nextEventID()
-	tool := s.calls[id].tool
-	if findings = s.logFindings(ctx, eventID, method, tool, findings); !s.withholds(findings) {
-		return raw, false
-	}
-	notice := safetyNotice(method, eventID, findings)
-	replaced, err := noticeResult(method, result, notice)
-	if err != nil {
-		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: result could not be replaced: "+err.Error())
-	}
-	out := resultResponse(id, replaced)
-	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "content_withheld",
-		slog.String("policy", "detectors"), slog.String("tool", truncate(tool, 64)),
-		slog.Any("rules", ruleIDs(findings)), slog.String("severity", detectors.MaxSeverity(findings).String()))
-	return d.Body, d.Replace
-}
-
-// judgeSampling scans a server-initiated sampling/createMessage request,
-// whose messages go straight into the model, and replaces them with the
-// notice when needed.
-func (s *stream) judgeSampling(ctx context.Context, raw []byte, v gjson.Result) ([]byte, bool) {
-	if s.scanner == nil {
-		return raw, false
-	}
-	params := v.Get("params")
-	var findings []detectors.Finding
-	s.scanStrings(params.Get("messages"), "messages", &findings)
-	s.scanStrings(params.Get("systemPrompt"), "systemPrompt", &findings)
-	if len(findings) == 0 {
-		return raw, false
-	}
-	eventID := s.nextEventID()
-	if findings = s.logFindings(ctx, eventID, "sampling/createMessage", "", findings); !s.withholds(findings) {
-		return raw, false
-	}
-	notice := safetyNotice("sampling/createMessage", eventID, findings)
-	var p map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(params.Raw), &p); err != nil {
-		return s.withholdMessage(ctx, v.Get("id").Raw, "uninspectable_response", "mcpgate: sampling request could not be replaced")
-	}
-	p["messages"] = mustJSON([]any{map[string]any{"role": "user", "content": textContent(notice)}})
-	delete(p, "systemPrompt")
-	out := mustJSON(map[string]any{"jsonrpc": "2.0", "id": rawID(v.Get("id").Raw), "method": "sampling/createMessage", "params": p})
-	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "content_withheld",
-		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)))
-	return d.Body, d.Replace
-}
-
 // safetyNotice tells the model and the user what was withheld and where to
 // look, without repeating any of the withheld text.
 func safetyNotice(method, eventID string, findings []detectors.Finding) string {
@@ -181,28 +78,6 @@ func safetyNotice(method, eventID string, findings []detectors.Finding) string {
 		"The original is not shown because it may contain instructions aimed at the assistant. "+
 		"Event %s in the mcpgate log has the details.",
 		method, strings.Join(rules, ", "), strings.Join(cats, ", "), detectors.MaxSeverity(findings), eventID)
-}
-
-// noticeResult builds the result that replaces a withheld one, in the shape
-// its method requires.
-func noticeResult(method string, result gjson.Result, notice string) (json.RawMessage, error) {
-	switch method {
-	case "tools/call":
-		return mustJSON(map[string]any{"content": []any{textContent(notice)}, "isError": true}), nil
-	case "resources/read":
-		uri := result.Get("contents.0.uri").String()
-		return mustJSON(map[string]any{"contents": []any{map[string]any{"uri": uri, "mimeType": "text/plain", "text": notice}}}), nil
-	case "prompts/get":
-		return mustJSON(map[string]any{"messages": []any{map[string]any{"role": "user", "content": textContent(notice)}}}), nil
-	case "initialize":
-		var r map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(result.Raw), &r); err != nil {
-			return nil, fmt.Errorf("decode initialize result: %w", err)
-		}
-		r["instructions"] = mustJSON(notice)
-		return mustJSON(r), nil
-	}
-	return nil, fmt.Errorf("no notice shape for %s", method)
 }
 
 func textContent(text string) map[string]any { return map[string]any{"type": "text", "text": text} }

@@ -20,14 +20,13 @@ func (s *stream) refuseDrifted(ctx context.Context, msgs []message, batch bool) 
 	var what, name string
 	var changes []pinning.Change
 	for _, m := range msgs {
-		list, kind := toolList, "tool"
-		switch {
-		case m.isResp:
+		info, _ := lookupMethod(m.method)
+		if info.pinned == nil {
 			continue
-		case m.method == "prompts/get":
-			list, kind = promptList, "prompt"
-		case m.method != "tools/call":
-			continue
+		}
+		list, kind := *info.pinned, "tool"
+		if list.key == promptList.key {
+			kind = "prompt"
 		}
 		if cs := s.pins.driftedEntry(list, s.backend, m.tool); len(cs) > 0 {
 			what, name = kind, m.tool
@@ -48,7 +47,7 @@ func (s *stream) refuseDrifted(ctx context.Context, msgs []message, batch bool) 
 // pinCheck compares a tools/list result with the pins and returns the
 // tools that drifted. Store errors are logged and judged as no drift:
 // pinning fails open, the allowlist and detectors still apply.
-func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id string, result gjson.Result, tools []gjson.Result) map[string]bool {
+func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID string, c call, result gjson.Result, tools []gjson.Result) map[string]bool {
 	if s.pins == nil {
 		return nil
 	}
@@ -56,7 +55,7 @@ func (s *stream) pinCheck(ctx context.Context, list pinnedList, eventID, id stri
 	for i, t := range tools {
 		defs[i] = []byte(t.Raw)
 	}
-	paged, more := s.calls[id].paged, result.Get("nextCursor").Exists()
+	paged, more := c.paged, result.Get("nextCursor").Exists()
 	complete := !paged && !more
 	changes, drifted, err := s.pins.check(ctx, list, s.backend, s.session, defs, complete)
 	if err == nil && (paged || more) {
@@ -142,9 +141,9 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 	}
 	notice := fmt.Sprintf("mcpgate withheld this server's instructions: they changed since they were pinned "+
 		"(policy tool_pinning). Event %s in the mcpgate log has the details.", eventID)
-	replaced, err := noticeResult("initialize", result, notice)
-	if err != nil {
-		out, ok := s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: result could not be replaced: "+err.Error())
+	replaced, ok := instructionsNotice(result, notice, nil)
+	if !ok {
+		out, ok := s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: result could not be replaced")
 		return out, ok, true
 	}
 	out := resultResponse(id, replaced)
@@ -154,46 +153,4 @@ func (s *stream) instructionsDrift(ctx context.Context, raw []byte, id string, r
 		return raw, false, false // passive: logged; the detectors still look
 	}
 	return d.Body, true, true
-}
-
-// filterPinned removes drifted entries from a prompts/list or
-// resources/templates/list result (field names its array).
-func (s *stream) filterPinned(ctx context.Context, raw []byte, id string, result gjson.Result, field string, list pinnedList) ([]byte, bool) {
-	arr := result.Get(field)
-	if s.pins == nil || !arr.IsArray() {
-		return raw, false
-	}
-	var all []gjson.Result
-	var bad error
-	arr.ForEach(func(_, e gjson.Result) bool {
-		if bad = checkObjectKeys(e, []string{"name", "description", "arguments", "uriTemplate", "title"}); bad != nil {
-			return false
-		}
-		all = append(all, e)
-		return true
-	})
-	if bad != nil {
-		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: "+field+" entry has "+bad.Error())
-	}
-	eventID := s.nextEventID()
-	drifted := s.pinCheck(ctx, list, eventID, id, result, all)
-	var kept [][]byte
-	var changed []string
-	for _, e := range all {
-		if name := e.Get("name").String(); drifted[name] {
-			changed = append(changed, truncate(name, 64))
-		} else {
-			kept = append(kept, []byte(e.Raw))
-		}
-	}
-	if len(changed) == 0 {
-		return raw, false
-	}
-	out, ok := spliceArray(raw, arr, kept)
-	if !ok {
-		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: "+field+" could not be filtered")
-	}
-	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "list_filtered",
-		slog.String("policy", "tool_pinning"), slog.String("list", field), slog.Any("drifted", changed))
-	return d.Body, d.Replace
 }

@@ -79,7 +79,7 @@ func errorResponse(id string, code int, msg string, data map[string]string) []by
 func rejectAll(msgs []message, batch bool, code int, msg string, data map[string]string) (int, []byte) {
 	var replies [][]byte
 	for _, m := range msgs {
-		if m.id != "" && !m.isResp {
+		if m.id != "" && m.method != "" {
 			replies = append(replies, errorResponse(m.id, code, msg, data))
 		}
 	}

@@ -1,21 +1,34 @@
 package extproc
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcpgate/mcpgate/detectors"
 )
 
 // resultKeys and toolKeys are the response keys policy reads. As in
 // requests, a duplicate would let the gateway and the client read different
 // values (gjson takes the first, most JSON decoders the last).
 var (
-	resultKeys = []string{"tools", "content", "contents", "messages", "structuredContent", "isError", "instructions"}
-	toolKeys   = []string{"name", "description", "inputSchema", "title", "annotations"}
+	resultKeys = []string{"tools", "content", "contents", "messages", "structuredContent", "isError", "instructions",
+		"prompts", "resources", "resourceTemplates", "inputRequests", "cacheScope", "ttlMs", "completion", "task"}
+	toolKeys = []string{"name", "description", "inputSchema", "title", "annotations", "outputSchema"}
 )
+
+// reply is one message from the backend under judgement.
+type reply struct {
+	raw    []byte
+	id     string // raw JSON id to answer with ("null" if none)
+	call   call   // the request it answers; zero unless paired
+	how    pairing
+	method string // the method it answers, "" unless paired
+	info   methodInfo
+	result gjson.Result
+}
 
 // inspectMessage judges one JSON-RPC message (or batch) from the backend and
 // returns its replacement if policy changes it.
@@ -31,7 +44,9 @@ func (s *stream) inspectMessage(ctx context.Context, raw []byte) ([]byte, bool) 
 	var parts [][]byte
 	changed := false
 	root.ForEach(func(_, el gjson.Result) bool {
-		out, ok := s.inspectObject(ctx, el, []byte(el.Raw))
+		// Parsed again on its own, so offsets inside it index its bytes.
+		part := []byte(el.Raw)
+		out, ok := s.inspectObject(ctx, parseJSON(part), part)
 		changed = changed || ok
 		parts = append(parts, out)
 		return true
@@ -46,160 +61,166 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	if !v.IsObject() {
 		return s.withholdMessage(ctx, s.soleID(), "malformed_response", "mcpgate: response is not a JSON-RPC object")
 	}
-	// The same envelope parser as for requests, with its duplicate-key guard.
+	// The same envelope parser as for requests, with its duplicate-key
+	// guard; it refuses a message with both method and result or error.
 	m, err := parseMessage(v)
 	if err != nil {
 		return s.withholdMessage(ctx, s.soleID(), "ambiguous_response", "mcpgate: response has "+err.Error())
 	}
 	if m.method != "" {
-		// A server-initiated request or notification; sampling requests
-		// put the server's text straight into the model.
-		if m.method == "sampling/createMessage" {
-			return s.judgeSampling(ctx, raw, v)
-		}
-		return raw, false
+		return s.judgeServerMessage(ctx, raw, m)
 	}
-	id, result := m.id, m.result
-	if !result.IsObject() {
-		return raw, false
+	r := &reply{raw: raw, id: m.id, result: m.result}
+	if r.id == "" {
+		r.id = "null"
 	}
-	if err := checkObjectKeys(result, resultKeys); err != nil {
-		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: result has "+err.Error())
-	}
-	method := s.calls[id].method
-	if method == "" {
-		method = classifyResult(result)
-	}
-	switch method {
-	case "tools/list":
-		if out, refused := s.scoreTools(ctx, id, result); refused {
-			return out, true
-		}
-		return s.filterTools(ctx, raw, id, result)
-	case "initialize":
-		s.scoreInit(ctx, result)
-		if out, changed, done := s.instructionsDrift(ctx, raw, id, result); done {
-			return out, changed
-		}
-		return s.judgeContent(ctx, raw, id, method, result)
-	case "tools/call", "resources/read", "prompts/get":
-		return s.judgeContent(ctx, raw, id, method, result)
-	case "prompts/list":
-		return s.filterPinned(ctx, raw, id, result, "prompts", promptList)
-	case "resources/templates/list":
-		return s.filterPinned(ctx, raw, id, result, "resourceTemplates", templateList)
-	}
-	return raw, false
-}
-
-// classifyResult names the method a result answers from its shape, for
-// responses whose request mcpgate did not see (e.g. on a GET stream).
-func classifyResult(r gjson.Result) string {
+	r.call, r.how = s.pair(m.id)
 	switch {
-	case r.Get("tools").IsArray():
-		return "tools/list"
-	case r.Get("content").IsArray():
-		return "tools/call"
-	case r.Get("contents").IsArray():
-		return "resources/read"
-	case r.Get("messages").IsArray():
-		return "prompts/get"
-	case r.Get("prompts").IsArray():
-		return "prompts/list"
-	case r.Get("resourceTemplates").IsArray():
-		return "resources/templates/list"
-	case r.Get("protocolVersion").Exists() && r.Get("capabilities").Exists():
-		return "initialize"
+	case r.how == paired:
+		r.method = r.call.method
+		info, ok := lookupMethod(r.method)
+		if !ok || info.from != fromClient {
+			info = unknownKind
+		}
+		r.info = info
+	case m.result.IsObject() && m.result.Get("tools").IsArray():
+		// Unpaired or ambiguous: every check that could apply.
+		r.info = toolsRow
+	default:
+		r.info = unknownKind
 	}
-	return ""
+	hasResult, hasErr := m.result.Exists() && m.result.Type != gjson.Null, m.err.Exists() && m.err.Type != gjson.Null
+	switch {
+	case hasResult && hasErr:
+		// JSON-RPC allows one; clients differ in which they read.
+		return s.withholdMessage(ctx, r.id, "ambiguous_response", "mcpgate: response has both a result and an error")
+	case hasErr:
+		return s.judgeError(ctx, r, m.err)
+	case !m.isResp:
+		// Neither request nor response: clients drop it, but it is
+		// scanned like any unknown kind.
+		return s.judgeResult(ctx, r, v)
+	case !m.result.IsObject():
+		return s.judgeResult(ctx, r, m.result)
+	}
+	if err := checkObjectKeys(m.result, resultKeys); err != nil {
+		return s.withholdMessage(ctx, r.id, "ambiguous_response", "mcpgate: result has "+err.Error())
+	}
+	return s.judgeResult(ctx, r, m.result)
 }
 
-// filterTools removes tools the allowlist does not admit from a tools/list
-// result, splicing the new array into the original bytes so everything else
-// (id, other fields, key order) stays as the backend sent it.
-func (s *stream) filterTools(ctx context.Context, raw []byte, id string, result gjson.Result) ([]byte, bool) {
-	tools := result.Get("tools")
-	if !tools.IsArray() {
-		return raw, false
-	}
-	var all []gjson.Result
-	var bad error
-	tools.ForEach(func(_, t gjson.Result) bool {
-		if bad = checkObjectKeys(t, toolKeys); bad != nil {
-			return false
+// judgeResult applies a result's row: its list rule, instruction pins,
+// then the whole-result scan, withholding behind the row's notice.
+func (s *stream) judgeResult(ctx context.Context, r *reply, result gjson.Result) ([]byte, bool) {
+	out, changed := r.raw, false
+	skip := ""
+	if r.info.list != nil && result.IsObject() {
+		o, ch, withheld := r.info.list(s, ctx, r)
+		if withheld {
+			return o, ch
 		}
-		all = append(all, t)
-		return true
-	})
-	if bad != nil {
-		return s.withholdMessage(ctx, id, "ambiguous_response", "mcpgate: tool has "+bad.Error())
+		out, changed, skip = o, ch, r.info.listKey
+	}
+	if r.info.instructions && r.how == paired {
+		if r.method == "initialize" {
+			s.scoreInit(ctx, result)
+		}
+		if o, ch, done := s.instructionsDrift(ctx, r.raw, r.id, result); done {
+			out, changed, skip = o, ch, "instructions"
+		}
+	}
+	var findings []detectors.Finding
+	s.scanWhole(result, "", skip, &findings)
+	if len(findings) == 0 {
+		return out, changed
+	}
+	label := r.method
+	if label == "" {
+		label = "response"
 	}
 	eventID := s.nextEventID()
-	drifted := s.pinCheck(ctx, toolList, eventID, id, result, all)
-	var kept [][]byte
-	var removed, poisoned, changed []string
-	for _, t := range all {
-		name := t.Get("name").String()
-		switch {
-		case !s.rules.toolAllowed(name):
-			removed = append(removed, truncate(name, 64))
-		case drifted[name]:
-			changed = append(changed, truncate(name, 64))
-		case s.toolPoisoned(ctx, eventID, name, t):
-			poisoned = append(poisoned, truncate(name, 64))
-		default:
-			kept = append(kept, []byte(t.Raw))
+	if findings = s.logFindings(ctx, eventID, label, r.call.tool, findings); !s.withholds(findings) {
+		return out, changed
+	}
+	text := safetyNotice(label, eventID, findings)
+	var body []byte
+	if r.info.notice != nil {
+		if res, ok := r.info.notice(result, text, findings); ok {
+			body = resultResponse(r.id, res)
 		}
 	}
-	if len(removed)+len(poisoned)+len(changed) == 0 {
-		return raw, false
+	if body == nil {
+		body = errorResponse(r.id, codeContentWithheld, text, map[string]string{"policy": "detectors", "event_id": eventID})
 	}
-	out, ok := spliceArray(raw, tools, kept)
-	if !ok {
-		return s.withholdMessage(ctx, id, "uninspectable_response", "mcpgate: tools/list result could not be filtered")
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: body}, eventID, "content_withheld",
+		slog.String("policy", "detectors"), slog.String("tool", truncate(r.call.tool, 64)),
+		slog.Any("rules", ruleIDs(findings)), slog.String("severity", detectors.MaxSeverity(findings).String()))
+	if !d.Replace {
+		return out, changed
 	}
-	attrs := []slog.Attr{}
-	if len(removed) > 0 {
-		attrs = append(attrs, slog.String("policy", "tool_allowlist"), slog.Any("tools", removed))
+	return d.Body, true
+}
+
+// judgeError scans a JSON-RPC error, which clients show the model like a
+// result: its message and data.
+func (s *stream) judgeError(ctx context.Context, r *reply, e gjson.Result) ([]byte, bool) {
+	var findings []detectors.Finding
+	s.scanWhole(e, "error", "", &findings)
+	if len(findings) == 0 {
+		return r.raw, false
 	}
-	if len(poisoned) > 0 {
-		attrs = append(attrs, slog.Any("poisoned_tools", poisoned))
+	eventID := s.nextEventID()
+	if findings = s.logFindings(ctx, eventID, "error", r.call.tool, findings); !s.withholds(findings) {
+		return r.raw, false
 	}
-	if len(changed) > 0 {
-		attrs = append(attrs, slog.Any("drifted_tools", changed))
+	code := codeContentWithheld
+	if c := e.Get("code"); c.Type == gjson.Number && c.Raw == c.String() {
+		code = int(c.Int())
 	}
-	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "tools_filtered", attrs...)
+	body := errorResponse(r.id, code, safetyNotice("error", eventID, findings), map[string]string{"policy": "detectors", "event_id": eventID})
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: body}, eventID, "content_withheld",
+		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)),
+		slog.String("severity", detectors.MaxSeverity(findings).String()))
 	return d.Body, d.Replace
 }
 
-// toolPoisoned scans one tool definition, logs its findings and reports
-// whether they are severe enough to hide the tool.
-func (s *stream) toolPoisoned(ctx context.Context, eventID, name string, t gjson.Result) bool {
-	if s.scanner == nil {
-		return false
+// judgeServerMessage scans a request or notification from the server:
+// sampling and elicitation requests, log and progress notifications and
+// any kind the table lacks, params whole. Withheld params are replaced
+// as the row says; a message without a replacement shape is replaced by a
+// log notification carrying the notice, which every client accepts (a
+// JSON body must stay a JSON-RPC message, and an SSE event stays an
+// event).
+func (s *stream) judgeServerMessage(ctx context.Context, raw []byte, m message) ([]byte, bool) {
+	info, ok := lookupMethod(m.method)
+	if !ok || info.from != fromServer {
+		info = unknownKind
 	}
-	findings, err := s.scanner.ScanTool([]byte(t.Raw))
-	if err != nil {
-		// The tool is valid JSON inside a valid message, so this is a
-		// detector bug; hiding the tool is the safe side.
-		s.log.ErrorContext(ctx, "scan tool", "err", err, "tool", truncate(name, 64))
-		s.audit.metrics.Error("detector")
-		return true
+	var findings []detectors.Finding
+	s.scanWhole(m.params, "params", "", &findings)
+	if len(findings) == 0 {
+		return raw, false
 	}
-	return s.withholds(s.logFindings(ctx, eventID, "tools/list", name, findings))
-}
-
-// spliceArray replaces the array arr (parsed from raw) with the kept
-// elements, leaving every other byte as the backend sent it.
-func spliceArray(raw []byte, arr gjson.Result, kept [][]byte) ([]byte, bool) {
-	start, end := arr.Index, arr.Index+len(arr.Raw)
-	if start <= 0 || end > len(raw) || !bytes.Equal(raw[start:end], []byte(arr.Raw)) {
-		return nil, false
+	label := truncate(m.method, 64)
+	eventID := s.nextEventID()
+	if findings = s.logFindings(ctx, eventID, label, "", findings); !s.withholds(findings) {
+		return raw, false
 	}
-	out := make([]byte, 0, len(raw))
-	out = append(append(out, raw[:start]...), '[')
-	out = append(append(out, bytes.Join(kept, []byte{','})...), ']')
-	return append(out, raw[end:]...), true
+	text := safetyNotice(label, eventID, findings)
+	msg := map[string]any{"jsonrpc": "2.0", "method": "notifications/message", "params": logParams(gjson.Result{}, text)}
+	if info.replace != nil {
+		msg = map[string]any{"jsonrpc": "2.0", "method": m.method, "params": info.replace(m.params, text)}
+		if m.id != "" {
+			msg["id"] = rawID(m.id)
+		}
+	}
+	out := mustJSON(msg)
+	d := s.enforceEvent(ctx, Decision{Replace: true, Body: out}, eventID, "content_withheld",
+		slog.String("policy", "detectors"), slog.Any("rules", ruleIDs(findings)), slog.Bool("replaced_by_log", info.replace == nil))
+	if !d.Replace {
+		return raw, false
+	}
+	return d.Body, true
 }
 
 // withholdMessage replaces a message with a JSON-RPC error for id (active

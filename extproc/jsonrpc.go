@@ -22,11 +22,14 @@ const (
 // policy and to correlate a response with its request.
 type message struct {
 	method string
-	id     string       // raw JSON of the id ("" for a notification)
-	tool   string       // params.name of tools/call and prompts/get
-	paged  bool         // a list request with params.cursor: a later page
-	isResp bool         // carries result or error
+	id     string // raw JSON of the id ("" for a notification)
+	name   string // the params value its row names (tools/call name, resources/read uri), for Mcp-Name
+	tool   string // params.name of tools/call and prompts/get (never a URI, which may carry a secret into logs)
+	paged  bool   // a list request with params.cursor: a later page
+	isResp bool   // carries result or error
+	params gjson.Result
 	result gjson.Result // of a response
+	err    gjson.Result // of an error response
 }
 
 // envelopeKeys are the keys whose value decides policy. A duplicate or a
@@ -35,7 +38,15 @@ type message struct {
 // disagree about what is being called, so such messages are refused.
 var envelopeKeys = []string{"jsonrpc", "method", "id", "params", "result", "error"}
 
-var paramKeys = []string{"name", "arguments"}
+// paramKeys are the params keys policy reads besides the row's nameParam.
+var paramKeys = []string{"arguments", "inputResponses", "requestState"}
+
+// errMethodAndResponse: an object with a method is a request or a
+// notification whatever else it carries, and SDK servers execute it as one
+// (go-sdk and the Python SDK ignore a result or error next to a method).
+// Judging it as a response would let it past the allowlist, so it is
+// refused as malformed.
+var errMethodAndResponse = errors.New("message has both a method and a result or error")
 
 var (
 	errInvalidUTF8 = errors.New("body is not valid UTF-8")
@@ -115,26 +126,38 @@ func parseMessage(v gjson.Result) (message, error) {
 		case "result":
 			m.isResp, m.result = true, val
 		case "error":
-			m.isResp = true
+			m.isResp, m.err = true, val
 		}
 		return true
 	})
 	if err != nil {
 		return message{}, err
 	}
+	if m.method != "" && m.isResp {
+		return message{}, errMethodAndResponse
+	}
+	m.params = params
 	if strings.HasSuffix(m.method, "/list") && params.IsObject() && params.Get("cursor").Exists() {
 		m.paged = true
 	}
-	if (m.method == "tools/call" || m.method == "prompts/get") && params.IsObject() {
+	if params.IsObject() {
+		info, _ := lookupMethod(m.method)
+		watched := paramKeys
+		if info.nameParam != "" {
+			watched = append([]string{info.nameParam}, paramKeys...)
+		}
 		seen = seen[:0]
 		params.ForEach(func(k, val gjson.Result) bool {
 			key := k.String()
-			if err = checkKey(seen, key, paramKeys); err != nil {
+			if err = checkKey(seen, key, watched); err != nil {
 				return false
 			}
 			seen = append(seen, key)
-			if key == "name" && val.Type == gjson.String {
-				m.tool = val.String()
+			if info.nameParam != "" && key == info.nameParam && val.Type == gjson.String {
+				m.name = val.String()
+				if key == "name" {
+					m.tool = m.name
+				}
 			}
 			return true
 		})

@@ -171,8 +171,8 @@ func (s *stream) scoreInit(ctx context.Context, result gjson.Result) {
 // with the min_score error instead when the backend is below it. The
 // request still reached the backend, so a fixed backend is rescored and
 // unblocked by the next list.
-func (s *stream) scoreTools(ctx context.Context, id string, result gjson.Result) ([]byte, bool) {
-	if s.scores == nil || s.calls[id].paged || result.Get("nextCursor").Exists() {
+func (s *stream) scoreTools(ctx context.Context, id string, c call, result gjson.Result) ([]byte, bool) {
+	if s.scores == nil || c.paged || result.Get("nextCursor").Exists() {
 		return nil, false
 	}
 	var tools []score.Tool
@@ -219,10 +219,7 @@ func (s *stream) refuseLowScore(ctx context.Context, msgs []message, batch bool)
 	}
 	blocked := false
 	for _, m := range msgs {
-		switch {
-		case m.isResp || m.id == "":
-		case m.method == "initialize", m.method == "ping", m.method == "server/discover", m.method == "tools/list":
-		default:
+		if info, _ := lookupMethod(m.method); m.method != "" && m.id != "" && !info.whileLowScore {
 			blocked = true
 		}
 	}

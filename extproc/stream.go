@@ -28,6 +28,7 @@ const (
 
 // call is what a request said, kept to judge its response.
 type call struct {
+	rawID  string // the id as the client wrote it, to answer with
 	method string
 	tool   string
 	paged  bool // a tools/list asking for a later page (params.cursor)
@@ -53,8 +54,11 @@ type stream struct {
 	audit    streamAudit // audit trail, metrics and Envoy metadata
 
 	session string
-	calls   map[string]call // by raw JSON id; notifications are not kept
-	reqBody []byte          // request body chunks if Envoy streams them
+	calls   map[idKey]call // by normalised id (ids.go); notifications are not kept
+	// mcpMethod and mcpName are the 2026-07-28 Mcp-Method and Mcp-Name
+	// request headers (nil: absent), which must agree with the body.
+	mcpMethod, mcpName *string
+	reqBody            []byte // request body chunks if Envoy streams them
 
 	respMode bodyMode
 	gzipped  bool
@@ -79,7 +83,7 @@ func newStream(id string, log *slog.Logger, p *Policy, sc contentScanner, backen
 		rules:    rules,
 		unknown:  !ok,
 		resolved: eff,
-		calls:    map[string]call{},
+		calls:    map[idKey]call{},
 		audit:    streamAudit{log: log, metrics: nopMetrics{}},
 	}
 	s.policy = &s.resolved
@@ -118,13 +122,16 @@ func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (
 	}
 }
 
-// requestHeaders carry the session id; the JSON-RPC body, not the
+// requestHeaders carry the session id. The JSON-RPC body, not the
 // Mcp-Method/Mcp-Name headers, decides policy, since the body is what the
-// backend executes (the SDK rejects a body that disagrees with them).
+// backend executes; the headers are kept so that judgeRequest refuses a
+// body that disagrees with them, as the spec asks of intermediaries (an
+// intermediary routing on the header would otherwise see another call).
 func (s *stream) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) Decision {
 	if v := headerValue(h.GetHeaders(), "mcp-session-id"); v != "" {
 		s.setSession(v)
 	}
+	s.mcpMethod, s.mcpName = headerPtr(h.GetHeaders(), "mcp-method"), headerPtr(h.GetHeaders(), "mcp-name")
 	if v := headerValue(h.GetHeaders(), "mcp-protocol-version"); v != "" {
 		s.log = s.log.With("protocol_version", truncate(v, 32))
 		s.audit.protocol = truncate(v, 32)
@@ -166,32 +173,42 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 		if err == errInvalidJSON || err == errInvalidUTF8 {
 			code = codeParseError
 		}
-		return s.enforce(ctx, Decision{Reject: &Reject{
-			Status:  400,
-			Body:    errorResponse("null", code, "mcpgate: "+err.Error(), nil),
-			Details: "mcpgate_bad_request",
-		}}, "bad_request", slog.String("reason", err.Error()))
+		return s.badRequest(ctx, code, err.Error(), "bad_request")
 	}
 	s.audit.metrics.Scanned(s.backend, "request", len(body))
-	var denied []message
 	for _, m := range msgs {
-		if m.isResp || m.method == "" {
-			continue
-		}
-		s.audit.metrics.Message(s.backend, m.method, m.tool)
-		if m.id != "" {
-			s.calls[m.id] = call{method: m.method, tool: m.tool, paged: m.paged}
-		}
-		if m.method == "tools/call" && !s.rules.toolAllowed(m.tool) {
-			denied = append(denied, m)
+		if known, near := nearMethod(m.method); near {
+			return s.badRequest(ctx, codeInvalidRequest,
+				fmt.Sprintf("method %q differs from %q only by case, space or control characters", truncate(m.method, 64), known), "method_variant")
 		}
 	}
 	if len(msgs) == 1 {
 		s.log = s.log.With("method", msgs[0].method)
 		s.audit.method = truncate(msgs[0].method, 64)
 	}
+	for _, m := range msgs {
+		if d, refused := s.checkMcpHeaders(ctx, m); refused {
+			return d
+		}
+	}
+	var denied []message
+	for _, m := range msgs {
+		if m.method == "" {
+			continue // a response to a server request
+		}
+		s.audit.metrics.Message(s.backend, m.method, m.tool)
+		if m.id != "" {
+			s.remember(m.id, call{method: m.method, tool: m.tool, paged: m.paged})
+		}
+		if info, _ := lookupMethod(m.method); info.allowlist && !s.rules.toolAllowed(m.tool) {
+			denied = append(denied, m)
+		}
+	}
 	if len(denied) == 0 {
 		if d, refused := s.refuseLowScore(ctx, msgs, batch); refused {
+			return d
+		}
+		if d, refused := s.refuseInputResponses(ctx, msgs, batch); refused {
 			return d
 		}
 		return s.refuseDrifted(ctx, msgs, batch)
@@ -210,6 +227,15 @@ func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
 	}
 	return s.enforceEvent(ctx, Decision{Reject: &Reject{Status: status, Body: out, Details: "mcpgate_tool_not_allowed"}},
 		eventID, "tool_not_allowed", slog.String("policy", "tool_allowlist"), slog.Any("tools", tools), slog.Bool("batch", batch))
+}
+
+// badRequest refuses a body mcpgate will not pass as it is (HTTP 400).
+func (s *stream) badRequest(ctx context.Context, code int, reason, event string) Decision {
+	return s.enforce(ctx, Decision{Reject: &Reject{
+		Status:  400,
+		Body:    errorResponse("null", code, "mcpgate: "+reason, nil),
+		Details: "mcpgate_bad_request",
+	}}, event, slog.String("reason", reason))
 }
 
 func (s *stream) rejectTooLarge(ctx context.Context) Decision {
@@ -400,8 +426,8 @@ func (s *stream) oversizedNotice(ctx context.Context) []byte {
 // response: the request's id if it made exactly one call, else null.
 func (s *stream) soleID() string {
 	if len(s.calls) == 1 {
-		for id := range s.calls {
-			return id
+		for _, c := range s.calls {
+			return c.rawID
 		}
 	}
 	return "null"
@@ -414,6 +440,31 @@ func (s *stream) setSession(id string) {
 	sum := sha256.Sum256([]byte(id))
 	s.session = hex.EncodeToString(sum[:6])
 	s.log = s.log.With("session", s.session)
+}
+
+// headerPtr is a header's value, nil when absent. Repeated with different
+// values it is the values joined by ", " (as an HTTP intermediary folds
+// them), which no method or name equals: readers taking the first and the
+// last would disagree.
+func headerPtr(hm *corev3.HeaderMap, key string) *string {
+	var v *string
+	for _, h := range hm.GetHeaders() {
+		if !strings.EqualFold(h.Key, key) {
+			continue
+		}
+		val := h.Value
+		if len(h.RawValue) > 0 {
+			val = string(h.RawValue)
+		}
+		switch {
+		case v == nil:
+			v = &val
+		case *v != val:
+			joined := *v + ", " + val
+			v = &joined
+		}
+	}
+	return v
 }
 
 func headerValue(hm *corev3.HeaderMap, key string) string {

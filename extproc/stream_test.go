@@ -56,6 +56,14 @@ func drive(t *testing.T, p *Policy, msgs ...*extprocv3.ProcessingRequest) ([]*ex
 	return driveBackend(t, p, DefaultBackend, msgs...)
 }
 
+// driveWith is drive with a scanner of the caller's.
+func driveWith(t *testing.T, p *Policy, sc contentScanner, msgs ...*extprocv3.ProcessingRequest) ([]*extprocv3.ProcessingResponse, string) {
+	t.Helper()
+	var logs bytes.Buffer
+	st := newStream("test", slogTo(&logs), p, sc, DefaultBackend)
+	return handleAll(t, st, msgs...), logs.String()
+}
+
 // handleAll feeds msgs to st as Envoy would and returns the replies.
 func handleAll(t *testing.T, st *stream, msgs ...*extprocv3.ProcessingRequest) []*extprocv3.ProcessingResponse {
 	t.Helper()

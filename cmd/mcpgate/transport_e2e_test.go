@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -359,7 +360,9 @@ func eras(t *testing.T, b *transportBackend, gw string) {
 			t.Errorf("Mcp-Method/Mcp-Name the server saw: %q; want server/discover and tools/call count", headers)
 		}
 		// The server checks Mcp-Method/Mcp-Name against the body: a
-		// mismatch gets the same answer through the gateway.
+		// mismatch gets the same status, id and code through the gateway
+		// (active mcpgate answers it itself, as intermediaries must; the
+		// message is its own).
 		bad := `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"count","arguments":{},` +
 			`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`
 		var answers []string
@@ -374,9 +377,17 @@ func eras(t *testing.T, b *transportBackend, gw string) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			answers = append(answers, fmt.Sprintf("%d %s", resp.StatusCode, body))
+			var reply struct {
+				ID    json.RawMessage
+				Error struct{ Code int }
+			}
+			json.Unmarshal(body, &reply)
+			if !strings.Contains(string(body), "Mcp-Name") {
+				t.Errorf("%s: mismatch answer %s does not name Mcp-Name", base, body)
+			}
+			answers = append(answers, fmt.Sprintf("%d id %s code %d", resp.StatusCode, reply.ID, reply.Error.Code))
 		}
-		if answers[0] != answers[1] || !strings.Contains(answers[0], "Mcp-Name") {
+		if answers[0] != answers[1] || answers[0] != "400 id 9 code -32020" {
 			t.Errorf("header mismatch: gateway %q, directly %q", answers[1], answers[0])
 		}
 	})

@@ -7,7 +7,7 @@ var specMethods = map[string]bool{
 	"initialize": true, "ping": true, "server/discover": true,
 	"tools/list": true, "tools/call": true,
 	"resources/list": true, "resources/read": true, "resources/templates/list": true,
-	"resources/subscribe": true, "resources/unsubscribe": true,
+	"resources/subscribe": true, "resources/unsubscribe": true, "subscriptions/listen": true,
 	"prompts/list": true, "prompts/get": true,
 	"completion/complete": true, "logging/setLevel": true,
 	"sampling/createMessage": true, "elicitation/create": true, "roots/list": true,

@@ -153,3 +153,20 @@ func grepScore(body string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestMethodLabels: every method in extproc's table is its own label and
+// every label is in the table, so the two lists cannot drift apart.
+func TestMethodLabels(t *testing.T) {
+	known := map[string]bool{}
+	for _, m := range extproc.KnownMethods() {
+		known[m] = true
+		if got := methodLabel(m); got != m {
+			t.Errorf("methodLabel(%q) = %q", m, got)
+		}
+	}
+	for m := range specMethods {
+		if !known[m] {
+			t.Errorf("label %q has no row in extproc's method table", m)
+		}
+	}
+}
