@@ -50,15 +50,19 @@ type testBridge struct {
 
 // startBridge serves the test binary as a stdio server; mode is the
 // stdiotest.EnvVar value ("1": serve).
-func startBridge(t *testing.T, mode string) *testBridge {
+func startBridge(t *testing.T, mode string, opts ...func(*Config)) *testBridge {
 	t.Helper()
 	logs := &syncBuffer{}
-	b, err := New(Config{
+	cfg := Config{
 		Command:   []string{os.Args[0], "-test.run=^$"},
 		Env:       append(os.Environ(), stdiotest.EnvVar+"="+mode),
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		StopGrace: 500 * time.Millisecond,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	b, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +238,13 @@ func TestChildExit(t *testing.T) {
 		}
 		if !strings.Contains(tb.logs.String(), "[stdio] stdiotest: exiting with 3") {
 			t.Errorf("stderr not logged:\n%s", tb.logs.String())
+		}
+	})
+	t.Run("killed", func(t *testing.T) {
+		tb := startBridge(t, "kill")
+		var ee *ExitError
+		if err := tb.wait(t); !errors.As(err, &ee) || ee.Status != 128+9 {
+			t.Fatalf("Serve = %v, want an ExitError with status 137", err)
 		}
 	})
 	t.Run("mid session", func(t *testing.T) {

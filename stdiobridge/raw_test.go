@@ -251,3 +251,48 @@ func TestGETStream(t *testing.T) {
 		t.Errorf("GET stream: %s, first data %q (%v)", resp.Header.Get("Content-Type"), line, err)
 	}
 }
+
+// TestSessionLimit: past MaxSessions an initialize is refused with 429
+// and starts no process; ending a session makes room.
+func TestSessionLimit(t *testing.T) {
+	tb := startBridge(t, "1", func(c *Config) { c.MaxSessions = 1 })
+	first := rawDo(t, "POST", tb.url, "", rawInit)
+	if r := rawDo(t, "POST", tb.url, "", rawInit); r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "too many sessions") {
+		t.Fatalf("second initialize: %+v", r)
+	}
+	rawDo(t, "DELETE", tb.url, first.session, "")
+	if r := rawDo(t, "POST", tb.url, "", rawInit); r.status != 200 || r.session == "" {
+		t.Fatalf("initialize after DELETE: %+v", r)
+	}
+}
+
+// TestCancelEndsStream: the client's notifications/cancelled ends the
+// cancelled request's SSE stream, which would otherwise wait for an
+// answer the server need not send.
+func TestCancelEndsStream(t *testing.T) {
+	tb := startBridge(t, "1")
+	init := rawDo(t, "POST", tb.url, "", rawInit)
+	rawDo(t, "POST", tb.url, init.session, rawInitialized)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", tb.url, strings.NewReader(`{"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":"sample","arguments":{"text":"q"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set(sessionHeader, init.session)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "event: message") {
+		t.Fatalf("first line %q, %v; want the sampling request's event", line, err)
+	}
+	if r := rawDo(t, "POST", tb.url, init.session, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c"}}`); r.status != http.StatusAccepted {
+		t.Fatalf("cancel: %+v", r)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil || strings.Contains(string(rest), `"id":"c"`) {
+		t.Errorf("after cancel the stream gave %q, %v; want its end and no response", rest, err)
+	}
+}

@@ -14,12 +14,14 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // EnvVar, set to "1", makes MaybeRun serve stdio and exit. Set to "exit:N"
-// the process writes a line to stderr and exits with status N at once.
+// the process writes a line to stderr and exits with status N at once;
+// set to "kill" it kills itself with SIGKILL.
 const EnvVar = "MCPGATE_STDIOTEST_SERVER"
 
 // MaybeRun serves stdio and exits if EnvVar asks for it; else it returns.
@@ -33,6 +35,9 @@ func MaybeRun() {
 			fmt.Fprintf(os.Stderr, "stdiotest: %v\n", err)
 		}
 		os.Exit(0)
+	case v == "kill":
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
 	case strings.HasPrefix(v, "exit:"):
 		code, _ := strconv.Atoi(strings.TrimPrefix(v, "exit:"))
 		fmt.Fprintf(os.Stderr, "stdiotest: exiting with %d\n", code)
