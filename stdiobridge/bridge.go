@@ -214,6 +214,9 @@ func (b *Bridge) take() (*session, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closing {
+		// shutdown did not see this child: stop it here, or Serve waits
+		// for it forever.
+		go s.child.stop(b.cfg.StopGrace)
 		return nil, errSessionEnded
 	}
 	b.sessions[id] = s
