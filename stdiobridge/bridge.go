@@ -34,7 +34,9 @@ type Config struct {
 	Logger *slog.Logger
 	// StderrPrefix starts each logged stderr line (default "[stdio] ").
 	StderrPrefix string
-	// MaxSessions bounds live sessions, so children (default 16).
+	// MaxSessions bounds live sessions, so children (default 16). At the
+	// limit a new session replaces the longest idle one (no GET stream, no
+	// request in flight); with none idle it is refused (429).
 	MaxSessions int
 	// MaxMessageBytes bounds a POST body and a stdout line (default 64 MiB).
 	MaxMessageBytes int
@@ -192,8 +194,15 @@ func (b *Bridge) take() (*session, error) {
 		return nil, errSessionEnded
 	}
 	if len(b.sessions) >= b.cfg.MaxSessions {
-		b.mu.Unlock()
-		return nil, errTooMany
+		old := b.idlestLocked()
+		if old == nil {
+			b.mu.Unlock()
+			return nil, errTooMany
+		}
+		delete(b.sessions, old.id)
+		old.end()
+		old.logger().Info("stdio session evicted: the session limit is reached and it was the longest idle", "max_sessions", b.cfg.MaxSessions)
+		go old.child.stop(b.cfg.StopGrace)
 	}
 	s := b.spare
 	b.spare = nil
@@ -210,6 +219,7 @@ func (b *Bridge) take() (*session, error) {
 	s.mu.Lock()
 	s.id = id
 	s.log = s.log.With("session", logTag(id))
+	s.lastUsed = time.Now()
 	s.mu.Unlock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -225,6 +235,22 @@ func (b *Bridge) take() (*session, error) {
 }
 
 var errTooMany = errors.New("too many sessions")
+
+// idlestLocked is the session unused longest among those with no GET
+// stream open and nothing in flight, or nil. A client that went away
+// without DELETE leaves such a session; a live client keeps its GET
+// stream open or returns with requests, and a client whose session was
+// evicted gets 404 and starts a new one, as the transport requires.
+func (b *Bridge) idlestLocked() *session {
+	var idlest *session
+	var since time.Time
+	for _, s := range b.sessions {
+		if last, idle := s.idleSince(); idle && (idlest == nil || last.Before(since)) {
+			idlest, since = s, last
+		}
+	}
+	return idlest
+}
 
 func (b *Bridge) lookup(id string) *session {
 	b.mu.Lock()

@@ -11,7 +11,8 @@
 //     and the response carries a new session id; DELETE ends the session and
 //     its child (stdin closed, then SIGTERM, then SIGKILL). Sessions are
 //     independent processes, as they would be if the client had spawned the
-//     server itself.
+//     server itself. At Config.MaxSessions a new session replaces the
+//     longest idle one (no GET stream, nothing in flight).
 //   - A child that exits on its own, in any session, ends the bridge:
 //     [Bridge.Serve] returns an [*ExitError] with its status, which
 //     `mcpgate run` exits with. Exits the bridge caused (DELETE, shutdown)

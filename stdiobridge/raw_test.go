@@ -252,17 +252,40 @@ func TestGETStream(t *testing.T) {
 	}
 }
 
-// TestSessionLimit: past MaxSessions an initialize is refused with 429
-// and starts no process; ending a session makes room.
+// TestSessionLimit: at MaxSessions a new session replaces the longest
+// idle one (a client gone without DELETE), which then answers 404; a
+// session with its GET stream open is not idle, and then the new one is
+// refused with 429.
 func TestSessionLimit(t *testing.T) {
-	tb := startBridge(t, "1", func(c *Config) { c.MaxSessions = 1 })
+	tb := startBridge(t, "1", func(c *Config) { c.MaxSessions = 2 })
 	first := rawDo(t, "POST", tb.url, "", rawInit)
-	if r := rawDo(t, "POST", tb.url, "", rawInit); r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "too many sessions") {
-		t.Fatalf("second initialize: %+v", r)
+	second := rawDo(t, "POST", tb.url, "", rawInit)
+	rawDo(t, "POST", tb.url, first.session, rawList) // first used after second: second is the idlest
+	third := rawDo(t, "POST", tb.url, "", rawInit)
+	if third.status != 200 || third.session == "" {
+		t.Fatalf("third initialize: %+v", third)
 	}
-	rawDo(t, "DELETE", tb.url, first.session, "")
-	if r := rawDo(t, "POST", tb.url, "", rawInit); r.status != 200 || r.session == "" {
-		t.Fatalf("initialize after DELETE: %+v", r)
+	if r := rawDo(t, "POST", tb.url, second.session, rawList); r.status != http.StatusNotFound {
+		t.Errorf("evicted session answered %+v, want 404", r)
+	}
+	if r := rawDo(t, "POST", tb.url, first.session, rawList); r.status != 200 {
+		t.Errorf("the session used last was evicted: %+v", r)
+	}
+	// Both sessions hold a GET stream: none is idle.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, id := range []string{first.session, third.session} {
+		req, _ := http.NewRequestWithContext(ctx, "GET", tb.url, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set(sessionHeader, id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET: %v %v", resp, err)
+		}
+		defer resp.Body.Close()
+	}
+	if r := rawDo(t, "POST", tb.url, "", rawInit); r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "too many sessions") {
+		t.Errorf("initialize with every session busy: %+v, want 429", r)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 )
 
 var (
@@ -31,6 +32,7 @@ type session struct {
 	standalone *mailbox // the GET stream, if open
 	backlog    [][]byte // for the GET stream while none is open
 	ended      bool
+	lastUsed   time.Time // the last POST or GET
 }
 
 // exchange is one POST carrying requests, until all are answered.
@@ -155,6 +157,7 @@ func (s *session) post(ctx context.Context, msgs []message, sse bool) (*exchange
 		s.mu.Unlock()
 		return nil, errSessionEnded
 	}
+	s.lastUsed = time.Now()
 	var ex *exchange
 	for _, m := range msgs {
 		switch {
@@ -249,7 +252,7 @@ func (s *session) openStream(box *mailbox) error {
 	if s.standalone != nil {
 		s.backlog = append(s.standalone.drain(), s.backlog...)
 	}
-	s.standalone = box
+	s.standalone, s.lastUsed = box, time.Now()
 	for len(s.backlog) > 0 && box.put(s.backlog[0]) {
 		s.backlog = s.backlog[1:]
 	}
@@ -266,6 +269,13 @@ func (s *session) closeStream(box *mailbox) {
 		s.standalone = nil
 		s.backlog = append(left, s.backlog...)
 	}
+}
+
+// idleSince says whether nothing uses the session now, and since when.
+func (s *session) idleSince() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastUsed, s.standalone == nil && len(s.inFlight) == 0
 }
 
 // end closes every stream of the session; it does not stop the child.
