@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
-	"strings"
 
 	"github.com/mcpgate/mcpgate/stdiobridge"
 )
@@ -50,8 +49,14 @@ func newStdioBackend(command []string, f gatewayFlags, stderr io.Writer) (*stdio
 	if err != nil {
 		return nil, err
 	}
+	// The gateway line names the command, not its arguments: they may
+	// carry a token.
+	label := "stdio: " + command[0]
+	if len(command) > 1 {
+		label += " …"
+	}
 	return &stdioBackend{bridge: b, l: l, url: "http://" + l.Addr().String() + "/mcp",
-		label: "stdio: " + strings.Join(command, " "), done: make(chan error, 1), stderr: stderr}, nil
+		label: label, done: make(chan error, 1), stderr: stderr}, nil
 }
 
 // start serves until ctx ends; a server that exits by itself calls stop,
