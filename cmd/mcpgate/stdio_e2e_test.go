@@ -170,3 +170,34 @@ func TestRunHelpShowsStdio(t *testing.T) {
 		t.Errorf("missing command: exit %d, stderr %q; want 2", code, errs.String())
 	}
 }
+
+func TestStdioAllowedHosts(t *testing.T) {
+	tests := []struct {
+		listen, public string
+		want           []string // each must be allowed
+		notWant        string
+		wantErr        bool
+	}{
+		{listen: "127.0.0.1:10000", want: []string{"127.0.0.1"}, notWant: "gw.example.com"},
+		{listen: "192.0.2.7:10000", want: []string{"192.0.2.7"}},
+		{listen: "127.0.0.1:10000", public: "https://gw.example.com:8443/base", want: []string{"gw.example.com:8443", "gw.example.com"}},
+		{listen: "0.0.0.0:10000", want: []string{"127.0.0.1"}, notWant: "*"}, // every local address, never any host
+		{listen: "127.0.0.1:10000", public: "gw.example.com", wantErr: true},
+		{listen: "nope", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := allowedHosts(tt.listen, tt.public)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("allowedHosts(%q, %q) error %v, want error %v", tt.listen, tt.public, err, tt.wantErr)
+			continue
+		}
+		for _, w := range tt.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("allowedHosts(%q, %q) = %v, lacks %q", tt.listen, tt.public, got, w)
+			}
+		}
+		if tt.notWant != "" && slices.Contains(got, tt.notWant) {
+			t.Errorf("allowedHosts(%q, %q) = %v, has %q", tt.listen, tt.public, got, tt.notWant)
+		}
+	}
+}
