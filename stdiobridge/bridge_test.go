@@ -50,7 +50,7 @@ type testBridge struct {
 
 // startBridge serves the test binary as a stdio server; mode is the
 // stdiotest.EnvVar value ("1": serve).
-func startBridge(t *testing.T, mode string, opts ...func(*Config)) *testBridge {
+func startBridge(t testing.TB, mode string, opts ...func(*Config)) *testBridge {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg := Config{
