@@ -15,19 +15,21 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// filesystemScript is where `make server-filesystem` installs the npm
+// filesystemPrefix is where `make server-filesystem` installs the npm
 // reference filesystem server, a stdio-only server.
-const filesystemScript = "../../.cache/npm-filesystem/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js"
+const filesystemPrefix = "../../.cache/npm-filesystem"
 
 // filesystemServer returns the command line of server-filesystem serving
-// dir. Without node or the package the test fails in CI and skips
-// locally, unless MCPGATE_SKIP_SERVER_FILESYSTEM=1 skips it.
+// dir, as people run it: through npx (here from the install, offline),
+// which runs node as its own child. Without npx or the package the test
+// fails in CI and skips locally, unless MCPGATE_SKIP_SERVER_FILESYSTEM=1
+// skips it.
 func filesystemServer(t *testing.T, dir string) []string {
 	t.Helper()
-	script, _ := filepath.Abs(filesystemScript)
-	node, err := exec.LookPath("node")
+	prefix, _ := filepath.Abs(filesystemPrefix)
+	npx, err := exec.LookPath("npx")
 	if err == nil {
-		_, err = os.Stat(script)
+		_, err = os.Stat(filepath.Join(prefix, "node_modules", "@modelcontextprotocol", "server-filesystem", "package.json"))
 	}
 	if err != nil {
 		msg := fmt.Sprintf("server-filesystem not runnable (%v): run `make server-filesystem` (needs node and npm)", err)
@@ -39,7 +41,7 @@ func filesystemServer(t *testing.T, dir string) []string {
 		}
 		t.Skip(msg)
 	}
-	return []string{node, script, dir}
+	return []string{npx, "--offline", "--prefix", prefix, "mcp-server-filesystem", dir}
 }
 
 // filesystemView is what a client sees of server-filesystem.
@@ -65,6 +67,9 @@ func exerciseFilesystem(ctx context.Context, t *testing.T, tr mcp.Transport, dir
 		}
 		b, _ := json.Marshal(res.Content)
 		return string(b)
+	}
+	if len(processesNaming(t, dir)) == 0 {
+		t.Error("no server process names the directory while it serves: the leak check would prove nothing")
 	}
 	return filesystemView{
 		Tools:   toolNames(ctx, t, cs),
@@ -129,12 +134,31 @@ func TestRunStdioFilesystem(t *testing.T) {
 			// After initialized the server asks the client for its roots
 			// (roots/list, server to client, outside any call) and logs
 			// the empty answer: that round trip went through the gateway.
-			if !strings.Contains(logs, "[node] No valid root directories provided by client") {
+			if !strings.Contains(logs, "[npx] No valid root directories provided by client") {
 				t.Errorf("no roots/list round trip:\n%s", logs)
 			}
-			if code != 0 || !strings.Contains(logs, "[node] Secure MCP Filesystem Server running on stdio") {
-				t.Errorf("exit %d, want 0 and the server's stderr prefixed [node]:\n%s", code, logs)
+			if code != 0 || !strings.Contains(logs, "[npx] Secure MCP Filesystem Server running on stdio") {
+				t.Errorf("exit %d, want 0 and the server's stderr prefixed [npx]:\n%s", code, logs)
+			}
+			// npx's node child is stopped too (the signal goes to the
+			// process group), not left holding the directory.
+			if left := processesNaming(t, dir); len(left) > 0 {
+				t.Errorf("processes left after stop: %v", left)
 			}
 		})
 	}
+}
+
+// processesNaming lists the processes whose command line contains s.
+func processesNaming(t *testing.T, s string) []string {
+	t.Helper()
+	var found []string
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err == nil && strings.Contains(string(b), s) {
+			found = append(found, filepath.Base(filepath.Dir(d))+": "+strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	return found
 }
