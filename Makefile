@@ -73,6 +73,19 @@ server-everything:
 	  npm install --prefix $(CURDIR)/.cache/npm --no-audit --no-fund --silent \
 	    @modelcontextprotocol/server-everything@$(SERVER_EVERYTHING_VERSION); }
 
+# `mcpgate run -- CMD` is tested end to end with a stdio server nobody here
+# wrote: the npm reference filesystem server, pinned, in the git-ignored
+# .cache/npm-filesystem (Node 20 runs it).
+SERVER_FILESYSTEM_VERSION ?= 2026.8.31
+SERVER_FILESYSTEM_PKG     := $(CURDIR)/.cache/npm-filesystem/node_modules/@modelcontextprotocol/server-filesystem/package.json
+.PHONY: server-filesystem
+server-filesystem:
+	@test -f $(SERVER_FILESYSTEM_PKG) && grep -q '"version": "$(SERVER_FILESYSTEM_VERSION)"' $(SERVER_FILESYSTEM_PKG) || { \
+	  command -v npm >/dev/null || { echo "npm not on PATH: the server-filesystem test fails in CI, skips locally"; exit 0; }; \
+	  echo "installing @modelcontextprotocol/server-filesystem@$(SERVER_FILESYSTEM_VERSION) into .cache/npm-filesystem/"; \
+	  npm install --prefix $(CURDIR)/.cache/npm-filesystem --no-audit --no-fund --silent \
+	    @modelcontextprotocol/server-filesystem@$(SERVER_FILESYSTEM_VERSION); }
+
 # The admin page's test renders it in headless Chromium (Debian package).
 chromium:
 	@command -v chromium >/dev/null || { \
@@ -89,7 +102,7 @@ vet:
 # End-to-end tests need Envoy; they fail (not skip) without it unless
 # MCPGATE_SKIP_ENVOY=1 is set. The conformance tests fail in CI without
 # the suite unless MCPGATE_SKIP_CONFORMANCE=1.
-test: envoy redis server-everything hadolint chromium conformance vet
+test: envoy redis server-everything server-filesystem hadolint chromium conformance vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 	$(MAKE) fuzz
 

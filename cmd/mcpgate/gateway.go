@@ -32,19 +32,22 @@ type gatewayFlags struct {
 	caFile        string
 	envoyLogLevel string
 	serve         serveFlags
+	label         string // what the gateway line names instead of the upstream URL
 }
 
 // gateway runs a local gateway: `mcpgate serve` in this process on a free
 // loopback port and Envoy as a child, with the bundled config pointed at
 // --upstream. It prints the gateway's URL on stdout once Envoy is ready and
 // stops both when ctx ends (Ctrl-C, SIGTERM) or either of them fails.
-// Arguments after "--" go to serve unchanged (any of its flags).
+// Arguments after "--" go to serve unchanged (any of its flags); without
+// --upstream they are a stdio server's command line (run_stdio.go).
 func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f gatewayFlags
 	fs := flag.NewFlagSet("mcpgate run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: mcpgate run --upstream URL [flags] [-- mcpgate serve flags]")
+		fmt.Fprintln(fs.Output(), "       mcpgate run [flags] -- CMD [ARGS...]   start a stdio MCP server and serve it over Streamable HTTP")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.upstream, "upstream", "", "the MCP server's URL, e.g. http://127.0.0.1:8080/mcp (required)")
@@ -55,14 +58,24 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.serve.config, "config", "", "YAML policy file (default: passive mode, no allowlist)")
 	fs.StringVar(&f.serve.mode, "mode", "", "override the policy's mode: passive or active")
 	fs.TextVar(&f.serve.logLevel, "log-level", slog.LevelInfo, "mcpgate's log level: debug, info, warn, error")
+	var err error
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return exitCode(err)
 	}
 	rest := fs.Args()
 	passthrough := len(rest) > 0 && args[len(args)-len(rest)-1] == "--"
+	var stdio *stdioBackend
+	if f.upstream == "" && passthrough {
+		if stdio, err = newStdioBackend(rest, f, stderr); err != nil {
+			fmt.Fprintf(stderr, "mcpgate run: %v\n", err)
+			return 2
+		}
+		defer stdio.l.Close() // if it never starts
+		f.upstream, f.label, rest = stdio.url, stdio.label, nil
+	}
 	up, err := url.Parse(f.upstream)
 	if f.upstream == "" || err != nil || (len(rest) > 0 && !passthrough) {
-		fmt.Fprintln(stderr, "mcpgate run: need --upstream URL (other arguments only after --, for serve)")
+		fmt.Fprintln(stderr, "mcpgate run: need --upstream URL or -- CMD (other arguments only after --)")
 		fs.Usage()
 		return 2
 	}
@@ -82,6 +95,9 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	if stdio != nil {
+		stdio.start(ctx, stop)
+	}
 	// serve's own flags, then the caller's: a later flag wins.
 	serveArgs := []string{"--listen", "127.0.0.1:0", "--drain-timeout", "2s", "--log-level", f.serve.logLevel.String()}
 	if f.serve.config != "" {
@@ -119,6 +135,9 @@ func gateway(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stop()
 	if served := <-served; served != 0 {
 		return served
+	}
+	if stdio != nil {
+		return stdio.exitCode(code)
 	}
 	return code
 }
@@ -165,7 +184,11 @@ func superviseEnvoy(ctx context.Context, f gatewayFlags, up *url.URL, bin, grpcA
 		return 1, false
 	}
 	gw := strings.TrimSuffix(public, "/") + up.EscapedPath()
-	fmt.Fprintf(stdout, "mcpgate %s gateway: %s -> %s\n", mode, gw, up.Redacted())
+	target := up.Redacted()
+	if f.label != "" {
+		target = f.label
+	}
+	fmt.Fprintf(stdout, "mcpgate %s gateway: %s -> %s\n", mode, gw, target)
 	select {
 	case <-ctx.Done():
 		return 0, true
