@@ -26,35 +26,31 @@ var skipKeys = map[string]bool{"_meta": true, "data": true, "blob": true, "mimeT
 // scanStrings scans every model-visible string under v (a result or
 // params), unescaped as the client will see it, and names each finding's
 // JSON path in Field.
-func (s *stream) scanStrings(v gjson.Result, path string, out *[]detectors.Finding) {
+// The body was depth-checked (bounds.go), so the recursion is shallow, and
+// the path becomes a string only for a finding.
+func (s *stream) scanStrings(v gjson.Result, path *fieldPath, out *[]detectors.Finding) {
 	switch {
 	case v.Type == gjson.String:
 		for _, f := range s.scanner.Scan(v.String()) {
-			f.Field = path
+			f.Field = path.String()
 			*out = append(*out, f)
 		}
 	case v.IsObject() || v.IsArray():
+		obj := v.IsObject()
 		i := 0
 		v.ForEach(func(k, el gjson.Result) bool {
-			p := path + "[" + fmt.Sprint(i) + "]"
-			if v.IsObject() {
+			p := indexStep(path, i)
+			if obj {
 				if skipKeys[k.String()] {
 					return true
 				}
-				p = joinField(path, k.String())
+				p = keyStep(path, k.String())
 			}
 			i++
 			s.scanStrings(el, p, out)
 			return true
 		})
 	}
-}
-
-func joinField(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 // withholds reports whether a finding of a withholding category reaches
@@ -112,7 +108,7 @@ func (s *stream) judgeContent(ctx context.Context, raw []byte, id, method string
 	if method == "initialize" {
 		target = result.Get("instructions")
 	}
-	s.scanStrings(target, "", &findings)
+	s.scanStrings(target, nil, &findings)
 	if len(findings) == 0 {
 		return raw, false
 	}
@@ -142,8 +138,8 @@ func (s *stream) judgeSampling(ctx context.Context, raw []byte, v gjson.Result) 
 	}
 	params := v.Get("params")
 	var findings []detectors.Finding
-	s.scanStrings(params.Get("messages"), "messages", &findings)
-	s.scanStrings(params.Get("systemPrompt"), "systemPrompt", &findings)
+	s.scanStrings(params.Get("messages"), keyStep(nil, "messages"), &findings)
+	s.scanStrings(params.Get("systemPrompt"), keyStep(nil, "systemPrompt"), &findings)
 	if len(findings) == 0 {
 		return raw, false
 	}

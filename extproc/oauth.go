@@ -14,6 +14,8 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/tidwall/gjson"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
 // PublicURLHeader and UpstreamURLHeader are gRPC initial metadata keys
@@ -121,7 +123,7 @@ func (r *resourceRewriter) responseBody(b *extprocv3.HttpBody) Decision {
 	doc := r.body
 	r.body = nil
 	var spans [][2]int // start, end of each resource value
-	if gjson.ValidBytes(doc) {
+	if !jsondepth.Exceeds(doc, maxJSONDepthCeiling) && gjson.ValidBytes(doc) {
 		gjson.ParseBytes(doc).ForEach(func(k, v gjson.Result) bool {
 			if k.String() == "resource" && v.Type == gjson.String && v.Index > 0 {
 				spans = append(spans, [2]int{v.Index, v.Index + len(v.Raw)})

@@ -157,6 +157,9 @@ func (s *stream) requestBody(ctx context.Context, b *extprocv3.HttpBody) Decisio
 }
 
 func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
+	if d, refused := s.refuseTooDeep(ctx, body); refused {
+		return d
+	}
 	if s.oauth.oauthForm(body) {
 		return Decision{}
 	}
