@@ -117,6 +117,7 @@ func (s *sseSplitter) rest() ssePiece {
 type sseEvent struct {
 	data    []byte
 	hasData bool
+	name    []byte   // the event: field's value, "" if none
 	fields  [][]byte // raw id:, event:, retry: and comment lines, with line ends
 }
 
@@ -130,11 +131,14 @@ func parseSSEEvent(raw []byte) sseEvent {
 			continue
 		}
 		name, value, _ := bytes.Cut(body, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
 		if string(name) != "data" {
+			if string(name) == "event" {
+				ev.name = value
+			}
 			ev.fields = append(ev.fields, line)
 			continue
 		}
-		value = bytes.TrimPrefix(value, []byte(" "))
 		if !ev.hasData {
 			// The usual single data line needs no copy; the capped
 			// capacity makes a second line's append copy rather than
@@ -187,4 +191,41 @@ func indexLineEnd(b []byte) int {
 		return cr
 	}
 	return lf
+}
+
+// utf8BOM starts some streams; a client decoding the stream as UTF-8 text
+// (the TS SDK's TextDecoderStream) drops it before parsing, so the first
+// event is judged without it.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// goSDKData is the data the Go SDK's SSE reader (mcp/event.go) takes from
+// an event, where it differs from the spec's reading: it splits lines on
+// LF alone, so a lone CR is not a line end for it ("data:\r{...}" is one
+// data line holding a message, where the spec sees an empty data line
+// and a field named "{..."); it trims all white space around a value; and
+// it dispatches an event the stream ends in without a blank line. ok is
+// false when the two readings agree or the Go SDK sees no data.
+func goSDKData(raw []byte, spec sseEvent) (data []byte, ok bool) {
+	if bytes.IndexByte(raw, '\r') < 0 {
+		return nil, false // LF-only: only white space can differ, which JSON ignores
+	}
+	var out []byte
+	seen := false
+	for len(raw) > 0 {
+		line, rest, _ := bytes.Cut(raw, []byte("\n"))
+		raw = rest
+		line = bytes.TrimRight(line, "\r\n")
+		name, value, found := bytes.Cut(line, []byte(":"))
+		if !found || string(name) != "data" {
+			continue
+		}
+		if seen {
+			out = append(out, '\n')
+		}
+		out, seen = append(out, bytes.TrimSpace(value)...), true
+	}
+	if !seen || len(out) == 0 || bytes.Equal(bytes.TrimSpace(out), bytes.TrimSpace(spec.data)) {
+		return nil, false
+	}
+	return out, true
 }

@@ -1,6 +1,7 @@
 package extproc
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,10 +9,14 @@ import (
 	"log/slog"
 	"mime"
 	"strings"
+	"unicode/utf8"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/tidwall/gjson"
+
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
 // phase is the ext_proc message a decision answers.
@@ -56,12 +61,14 @@ type stream struct {
 	calls   map[string]call // by raw JSON id; notifications are not kept
 	reqBody []byte          // request body chunks if Envoy streams them
 
-	respMode bodyMode
-	gzipped  bool
-	respBody []byte // buffered response chunks
-	sse      *sseSplitter
-	dropping bool // active mode is discarding an oversized SSE event
-	oauth    resourceRewriter
+	respMode   bodyMode
+	gzipped    bool
+	respBody   []byte // buffered response chunks
+	sse        *sseSplitter
+	sseStarted bool // the first SSE event was judged (a BOM can only start the stream)
+	get        bool // the request is a GET: its SSE stream may carry a legacy endpoint event
+	dropping   bool // active mode is discarding an oversized SSE event
+	oauth      resourceRewriter
 }
 
 // newStream resolves the backend's effective policy once: a reload
@@ -130,6 +137,7 @@ func (s *stream) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) D
 		s.audit.protocol = truncate(v, 32)
 	}
 	s.oauth.request(h.GetHeaders())
+	s.get = headerValue(h.GetHeaders(), ":method") == "GET"
 	return s.authenticate(ctx, h.GetHeaders())
 }
 
@@ -361,6 +369,12 @@ func (s *stream) streamedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 // judgePiece returns what replaces one piece of an SSE stream, if anything
 // does: an inspected event's new encoding, the notice for an oversized
 // event (active mode), or an empty slice to drop the rest of one.
+//
+// An event is judged as every official client would read it (README,
+// "Parsing rules"): by the SSE spec, as the TS and Python SDKs do, after
+// a leading BOM (which TS drops with the UTF-8 decoding); and by the Go
+// SDK's reading where that differs (lone CRs, and an event the stream
+// ends in without a blank line, which only the Go SDK dispatches).
 func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 	if p.oversized {
 		if s.policy.Mode != Active {
@@ -374,21 +388,39 @@ func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 		return s.oversizedNotice(ctx), true
 	}
 	s.dropping = false
-	if p.unfinished {
-		return nil, false
+	raw := p.data
+	if !s.sseStarted {
+		s.sseStarted = true
+		raw = bytes.TrimPrefix(raw, utf8BOM)
 	}
-	ev := parseSSEEvent(p.data)
+	ev := parseSSEEvent(raw)
+	if s.get && isEndpointEvent(ev) {
+		return s.judgeEndpoint(ctx, ev)
+	}
 	// An event with empty data (a resumable server's priming event: an id
 	// and "data:") is never dispatched to the client, so it carries no
 	// message to judge; its id must still reach the client.
-	if !ev.hasData || len(ev.data) == 0 {
-		return nil, false
+	// An event the stream ends in without a blank line is dispatched by
+	// the Go SDK alone, which then fails on it unless it is JSON.
+	if ev.hasData && len(ev.data) > 0 && (!p.unfinished || s.parses(ev.data)) {
+		if data, ok := s.inspectMessage(ctx, ev.data); ok {
+			return ev.encode(data), true
+		}
 	}
-	data, ok := s.inspectMessage(ctx, ev.data)
-	if !ok {
-		return nil, false
+	// The Go SDK's reading is judged too when it is a message: where it
+	// is not JSON the Go client fails on it, whatever mcpgate does.
+	if alt, ok := goSDKData(raw, ev); ok && s.parses(alt) {
+		if data, ok := s.inspectMessage(ctx, alt); ok {
+			return ev.encode(data), true
+		}
 	}
-	return ev.encode(data), true
+	return nil, false
+}
+
+// parses reports whether a client could take b for a JSON message; the
+// depth check comes first, as everywhere before gjson (bounds.go).
+func (s *stream) parses(b []byte) bool {
+	return !jsondepth.Exceeds(b, s.policy.maxDepth()) && utf8.Valid(b) && gjson.ValidBytes(b)
 }
 
 // oversizedNotice is the SSE event sent instead of an event too large to
