@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"mime"
 	"strings"
 	"unicode/utf8"
 
@@ -63,6 +62,7 @@ type stream struct {
 
 	respMode   bodyMode
 	gzipped    bool
+	untyped    bool   // buffered although no client parses it by its content type
 	respBody   []byte // buffered response chunks
 	sse        *sseSplitter
 	sseStarted bool // the first SSE event was judged (a BOM can only start the stream)
@@ -244,14 +244,21 @@ func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) 
 	if h.EndOfStream {
 		return Decision{}
 	}
-	media, _, _ := mime.ParseMediaType(headerValue(hm, "content-type"))
 	enc := strings.ToLower(strings.TrimSpace(headerValue(hm, "content-encoding")))
-	switch media {
-	case "application/json":
-		s.respMode = bodyBuffered
-	case "text/event-stream":
+	media := classifyMedia(hm)
+	if d, done := s.unjudgeableMedia(ctx, hm, media); done {
+		return d
+	}
+	switch {
+	case media.sse:
 		s.respMode = bodyStreamed
 		s.sse = newSSESplitter(s.policy.MaxBodyBytes)
+	case media.json:
+		s.respMode = bodyBuffered
+	case s.policy.Mode == Active && s.answersCalls(hm):
+		// No client parses this body as MCP by its content type; judged as
+		// JSON if it is JSON (a client might sniff it), refused otherwise.
+		s.respMode, s.untyped = bodyBuffered, true
 	default:
 		return Decision{}
 	}
@@ -309,6 +316,13 @@ func (s *stream) bufferedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 		}
 		body = plain
 	}
+	if s.untyped && !s.parses(body) {
+		d := s.withholdBody(ctx, "uninspectable_response", "mcpgate: response to a JSON-RPC request is neither JSON nor SSE")
+		if d.Replace {
+			d.SetHeaders = append(d.SetHeaders, hdr{"content-type", "application/json"})
+		}
+		return d
+	}
 	out, changed := s.inspectMessage(ctx, body)
 	if !changed {
 		// The bundled config keeps content-length (allow_content_length_header),
@@ -320,6 +334,35 @@ func (s *stream) bufferedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 		d.RemoveHeaders = []string{"content-encoding"}
 	}
 	return d
+}
+
+// unjudgeableMedia refuses, at the headers, a response body whose content
+// type makes clients disagree on how to read it (mediatype.go): one that
+// some client parses as JSON and another as SSE, or a charset other than
+// UTF-8. Passive mode logs it and passes the body unread.
+func (s *stream) unjudgeableMedia(ctx context.Context, hm *corev3.HeaderMap, media mediaView) (Decision, bool) {
+	var reason string
+	switch {
+	case media.ambiguous():
+		reason = "content type is read as JSON by some clients and as SSE by others"
+	case (media.json || media.sse) && media.charset != "":
+		reason = "charset " + media.charset + " is not UTF-8"
+	default:
+		return Decision{}, false
+	}
+	d := Decision{Reject: &Reject{Status: 502,
+		Body:    errorResponse(s.soleID(), codeUninspectable, "mcpgate: response cannot be inspected: "+reason, nil),
+		Details: "mcpgate_uninspectable_content_type"}}
+	return s.enforce(ctx, d, "uninspectable_response", slog.String("reason", reason), slog.String("content_type", media.header)), true
+}
+
+// answersCalls reports whether a response answers JSON-RPC calls with a
+// body: a 2xx to a request that made calls. Other responses without an
+// MCP content type (OAuth pages, downloads, errors) are no client's MCP
+// messages and pass as they are.
+func (s *stream) answersCalls(hm *corev3.HeaderMap) bool {
+	status := headerValue(hm, ":status")
+	return len(s.calls) > 0 && len(status) == 3 && status[0] == '2' && status != "204"
 }
 
 // withholdBody replaces a buffered JSON body with an error (active mode).
