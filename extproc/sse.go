@@ -151,6 +151,20 @@ func parseSSEEvent(raw []byte) sseEvent {
 	return ev
 }
 
+// knownFields is ev without its comments and unknown fields.
+func (ev sseEvent) knownFields() sseEvent {
+	out := ev
+	out.fields = nil
+	for _, f := range ev.fields {
+		name, _, _ := bytes.Cut(bytes.TrimRight(f, "\r\n"), []byte(":"))
+		switch string(name) {
+		case "id", "event", "retry":
+			out.fields = append(out.fields, f)
+		}
+	}
+	return out
+}
+
 // cutLine splits off the first line including its terminator.
 func cutLine(b []byte) (line, rest []byte) {
 	i := indexLineEnd(b)

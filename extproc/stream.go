@@ -255,9 +255,10 @@ func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) 
 		s.sse = newSSESplitter(s.policy.MaxBodyBytes)
 	case media.json:
 		s.respMode = bodyBuffered
-	case s.policy.Mode == Active && s.answersCalls(hm):
+	case s.answersCalls(hm):
 		// No client parses this body as MCP by its content type; judged as
-		// JSON if it is JSON (a client might sniff it), refused otherwise.
+		// JSON if it is JSON (a client might sniff it), refused otherwise
+		// (passive mode logs either).
 		s.respMode, s.untyped = bodyBuffered, true
 	default:
 		return Decision{}
@@ -454,7 +455,9 @@ func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 	// is not JSON the Go client fails on it, whatever mcpgate does.
 	if alt, ok := goSDKData(raw, ev); ok && s.parses(alt) {
 		if data, ok := s.inspectMessage(ctx, alt); ok {
-			return ev.encode(data), true
+			// Lines the spec reads as unknown fields hold the Go
+			// reading's message: only id, event and retry are kept.
+			return ev.knownFields().encode(data), true
 		}
 	}
 	return nil, false
