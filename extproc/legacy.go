@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 )
 
 // isEndpointEvent reports whether some client reads ev as the endpoint
@@ -89,4 +91,39 @@ func endpointURL(ref string) (*url.URL, string) {
 		return nil, "URL is not a path or an http(s) URL"
 	}
 	return u, ""
+}
+
+// isLegacyPost reports whether a request is a legacy HTTP+SSE message
+// POST: its URL names the session (every SDK's server puts the session id
+// in the endpoint's query) and it does not accept SSE, which every
+// Streamable HTTP client must.
+func isLegacyPost(h *corev3.HeaderMap) bool {
+	if headerValue(h, ":method") != "POST" || strings.Contains(headerValue(h, "accept"), "text/event-stream") {
+		return false
+	}
+	_, query, _ := strings.Cut(headerValue(h, ":path"), "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return false
+	}
+	for k := range q {
+		switch strings.ToLower(k) {
+		case "sessionid", "session_id":
+			return true
+		}
+	}
+	return false
+}
+
+// legacyRefusal makes a refusal of a legacy message POST fail the
+// client's send: the legacy clients read answers only from the SSE stream
+// and ignore a 2xx POST's body, so a JSON-RPC error sent with 200 would
+// leave the call waiting for ever. The body still carries the error.
+func (s *stream) legacyRefusal(d Decision) Decision {
+	if s.legacyPost && d.Reject != nil && d.Reject.Status >= 200 && d.Reject.Status < 300 {
+		r := *d.Reject
+		r.Status = 403
+		d.Reject = &r
+	}
+	return d
 }

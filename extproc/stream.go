@@ -67,6 +67,7 @@ type stream struct {
 	sse        *sseSplitter
 	sseStarted bool // the first SSE event was judged (a BOM can only start the stream)
 	get        bool // the request is a GET: its SSE stream may carry a legacy endpoint event
+	legacyPost bool // a legacy HTTP+SSE message POST (legacy.go)
 	dropping   bool // active mode is discarding an oversized SSE event
 	oauth      resourceRewriter
 }
@@ -109,7 +110,7 @@ func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (
 			pc.RequestBodyMode != filterv3.ProcessingMode_STREAMED {
 			return nil, fmt.Errorf("request_body_mode %s: mcpgate needs BUFFERED", pc.RequestBodyMode)
 		}
-		return s.requestBody(ctx, r.RequestBody).toProcessingResponse(phaseRequestBody), nil
+		return s.legacyRefusal(s.requestBody(ctx, r.RequestBody)).toProcessingResponse(phaseRequestBody), nil
 	case *extprocv3.ProcessingRequest_ResponseHeaders:
 		d := s.responseHeaders(ctx, r.ResponseHeaders)
 		d.SetHeaders = append(d.SetHeaders, s.oauth.challenge(r.ResponseHeaders.GetHeaders())...)
@@ -138,6 +139,7 @@ func (s *stream) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) D
 	}
 	s.oauth.request(h.GetHeaders())
 	s.get = headerValue(h.GetHeaders(), ":method") == "GET"
+	s.legacyPost = isLegacyPost(h.GetHeaders())
 	return s.authenticate(ctx, h.GetHeaders())
 }
 
