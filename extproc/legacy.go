@@ -67,16 +67,28 @@ func (s *stream) judgeEndpoint(ctx context.Context, ev sseEvent) ([]byte, bool) 
 	return ev.encode([]byte(out)), true
 }
 
+// urlByte admits the bytes RFC 3986 allows in a URL (but "[" and "]",
+// only needed for an IPv6 host): none of white space, controls, quotes,
+// braces or backslashes, which clients' parsers treat differently and
+// which any JSON-RPC message needs.
+func urlByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~:/?#@!$&'()*+,;=%", c) >= 0
+}
+
 // endpointURL parses an endpoint reference, refusing what clients resolve
-// differently: white space, control bytes and backslashes (the WHATWG URL
-// parser the TS SDK uses reads "\" as "/", so "\\host" names a host),
+// differently: bytes outside urlByte (the WHATWG URL parser the TS SDK
+// uses reads "\" as "/", so "\\host" names a host),
 // scheme-relative and non-HTTP URLs, and user info.
 func endpointURL(ref string) (*url.URL, string) {
 	if ref == "" {
 		return nil, "empty URL"
 	}
 	for _, c := range []byte(ref) {
-		if c <= ' ' || c == 0x7f || c == '\\' || c == '"' || c == '<' || c == '>' || c >= 0x80 {
+		if !urlByte(c) {
 			return nil, "URL has a byte clients read differently"
 		}
 	}

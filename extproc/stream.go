@@ -440,15 +440,21 @@ func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 		raw = bytes.TrimPrefix(raw, utf8BOM)
 	}
 	ev := parseSSEEvent(raw)
-	if s.get && isEndpointEvent(ev) {
-		return s.judgeEndpoint(ctx, ev)
+	// An endpoint event's URL is checked instead of being parsed as a
+	// message; the Go SDK's reading of it still is, below: the Go client
+	// takes any later event's data, endpoint or not, for a message.
+	endpoint := s.get && isEndpointEvent(ev)
+	if endpoint {
+		if out, changed := s.judgeEndpoint(ctx, ev); changed {
+			return out, true
+		}
 	}
 	// An event with empty data (a resumable server's priming event: an id
 	// and "data:") is never dispatched to the client, so it carries no
 	// message to judge; its id must still reach the client.
 	// An event the stream ends in without a blank line is dispatched by
 	// the Go SDK alone, which then fails on it unless it is JSON.
-	if ev.hasData && len(ev.data) > 0 && (!p.unfinished || s.parses(ev.data)) {
+	if !endpoint && ev.hasData && len(ev.data) > 0 && (!p.unfinished || s.parses(ev.data)) {
 		if data, ok := s.inspectMessage(ctx, ev.data); ok {
 			return ev.encode(data), true
 		}
