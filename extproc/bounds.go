@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
@@ -111,4 +113,137 @@ func (p *fieldPath) String() string {
 		b.WriteString(truncate(q.key, maxFieldKey))
 	}
 	return b.String()
+}
+
+// walkStrings calls visit with every string value in raw, a JSON value
+// that has been validated, unescaped as a client decodes it, and the path
+// to it below root. The values of object members whose key skip reports
+// are passed over. It reads raw once, left to right, with an explicit
+// stack: a recursive walk over gjson results re-reads each level's bytes
+// once per level above it, which costs the size times the depth.
+func walkStrings(raw string, root *fieldPath, skip func(key string) bool, visit func(path *fieldPath, text string)) {
+	type frame struct {
+		path  *fieldPath
+		obj   bool
+		index int
+	}
+	var stack []frame
+	var key string   // the member key just read, in an object
+	haveKey := false // key holds a key whose value comes next
+	valuePath := func() *fieldPath {
+		if len(stack) == 0 {
+			return root
+		}
+		top := &stack[len(stack)-1]
+		if top.obj {
+			return keyStep(top.path, key)
+		}
+		return indexStep(top.path, top.index)
+	}
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch c {
+		case ' ', '\t', '\n', '\r', ':':
+			continue
+		case ',':
+			if n := len(stack); n > 0 && !stack[n-1].obj {
+				stack[n-1].index++
+			}
+			continue
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		inObj := len(stack) > 0 && stack[len(stack)-1].obj
+		if inObj && !haveKey {
+			// c opens the member's key.
+			j := stringEndString(raw, i+1)
+			key, haveKey = unquote(raw[i:j+1]), true
+			i = j
+			if skip(key) {
+				i = valueEnd(raw, i+1) - 1
+				haveKey = false
+			}
+			continue
+		}
+		path := valuePath()
+		haveKey = false
+		switch c {
+		case '{', '[':
+			stack = append(stack, frame{path: path, obj: c == '{'})
+		case '"':
+			j := stringEndString(raw, i+1)
+			visit(path, unquote(raw[i:j+1]))
+			i = j
+		default: // a number, true, false or null
+			for i+1 < len(raw) && strings.IndexByte(",}] \t\n\r", raw[i+1]) < 0 {
+				i++
+			}
+		}
+	}
+}
+
+// stringEndString is jsondepth's string scan for a string: the index of
+// the quote closing a string whose contents start at i.
+func stringEndString(s string, i int) int {
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(s) - 1
+}
+
+// valueEnd returns the index just past the value that starts at or after
+// i (white space and the colon skipped), in one pass.
+func valueEnd(s string, i int) int {
+	for i < len(s) && strings.IndexByte(" \t\n\r:", s[i]) >= 0 {
+		i++
+	}
+	depth := 0
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			i = stringEndString(s, i+1)
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the enclosing container's end, not the value's
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		default:
+			if depth == 0 && strings.IndexByte(" \t\n\r", s[i]) >= 0 {
+				return i
+			}
+		}
+	}
+	return len(s)
+}
+
+// unquote decodes a JSON string token as gjson (and a client) does; a
+// token without escapes is its own contents, no copy made.
+func unquote(tok string) string {
+	if len(tok) < 2 {
+		return ""
+	}
+	if strings.IndexByte(tok, '\\') < 0 {
+		return tok[1 : len(tok)-1]
+	}
+	return gjson.Parse(tok).String()
 }

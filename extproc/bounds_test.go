@@ -2,6 +2,9 @@ package extproc
 
 import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/tidwall/gjson"
+
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 	"strings"
 	"testing"
 )
@@ -101,4 +104,65 @@ func TestFieldPath(t *testing.T) {
 	if got := (*fieldPath)(nil).String(); got != "" {
 		t.Fatalf("root: %q", got)
 	}
+}
+
+// refWalk is the recursive walk walkStrings replaces, kept as its
+// specification: every string value in document order with its path.
+func refWalk(v gjson.Result, path *fieldPath, skip func(string) bool, visit func(*fieldPath, string)) {
+	switch {
+	case v.Type == gjson.String:
+		visit(path, v.String())
+	case v.IsObject() || v.IsArray():
+		obj := v.IsObject()
+		i := 0
+		v.ForEach(func(k, el gjson.Result) bool {
+			p := indexStep(path, i)
+			if obj {
+				if skip(k.String()) {
+					return true
+				}
+				p = keyStep(path, k.String())
+			}
+			i++
+			refWalk(el, p, skip, visit)
+			return true
+		})
+	}
+}
+
+func walkBoth(raw string) (got, want []string) {
+	skip := func(k string) bool { return skipKeys[k] }
+	walkStrings(raw, keyStep(nil, "r"), skip, func(p *fieldPath, s string) { got = append(got, p.String()+"="+s) })
+	refWalk(gjson.Parse(raw), keyStep(nil, "r"), skip, func(p *fieldPath, s string) { want = append(want, p.String()+"="+s) })
+	return got, want
+}
+
+func TestWalkStrings(t *testing.T) {
+	for _, raw := range []string{
+		`"top"`, `1`, `null`, `[]`, `{}`,
+		`{"content":[{"type":"text","text":"a"},{"type":"image","data":"QUJD","mimeType":"image/png"}],"isError":false}`,
+		`{"a":{"b":[1,"x",true,null,{"c":"y"}],"data":{"z":"hidden"}},"k\"q":"esc\u00e9\n","e":[[],[["deep"]]]}`,
+		` { "a" : [ 1 , 2.5e3 , "s" ] , "_meta" : "m" , "b" : -0 } `,
+		`{"data":123,"after":"seen"}`, `{"type":"t","text":"v"}`, `["\\",{"\\":"\\\\"}]`,
+	} {
+		got, want := walkBoth(raw)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s:\n got %q\nwant %q", raw, got, want)
+		}
+	}
+}
+
+// FuzzWalkStrings holds walkStrings to the recursive walk on any valid JSON.
+func FuzzWalkStrings(f *testing.F) {
+	f.Add(`{"a":[{"b":"c"},"d"],"data":{"e":"f"}}`)
+	f.Add(`["\"",{"x\\":[1,{"y":null}]}]`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !gjson.Valid(raw) || jsondepth.Exceeds([]byte(raw), 64) {
+			return
+		}
+		got, want := walkBoth(raw)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("%q:\n got %q\nwant %q", raw, got, want)
+		}
+	})
 }

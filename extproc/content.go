@@ -25,32 +25,14 @@ var skipKeys = map[string]bool{"_meta": true, "data": true, "blob": true, "mimeT
 
 // scanStrings scans every model-visible string under v (a result or
 // params), unescaped as the client will see it, and names each finding's
-// JSON path in Field.
-// The body was depth-checked (bounds.go), so the recursion is shallow, and
-// the path becomes a string only for a finding.
+// JSON path in Field. The walk reads v once (walkStrings, bounds.go).
 func (s *stream) scanStrings(v gjson.Result, path *fieldPath, out *[]detectors.Finding) {
-	switch {
-	case v.Type == gjson.String:
-		for _, f := range s.scanner.Scan(v.String()) {
-			f.Field = path.String()
+	walkStrings(v.Raw, path, func(key string) bool { return skipKeys[key] }, func(p *fieldPath, text string) {
+		for _, f := range s.scanner.Scan(text) {
+			f.Field = p.String()
 			*out = append(*out, f)
 		}
-	case v.IsObject() || v.IsArray():
-		obj := v.IsObject()
-		i := 0
-		v.ForEach(func(k, el gjson.Result) bool {
-			p := indexStep(path, i)
-			if obj {
-				if skipKeys[k.String()] {
-					return true
-				}
-				p = keyStep(path, k.String())
-			}
-			i++
-			s.scanStrings(el, p, out)
-			return true
-		})
-	}
+	})
 }
 
 // withholds reports whether a finding of a withholding category reaches
