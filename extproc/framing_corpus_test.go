@@ -30,7 +30,8 @@ type framingCase struct {
 	Body        string      `json:"body"`
 	Public      string      `json:"public"`   // the route's public URL, for URL rewriting
 	Upstream    string      `json:"upstream"` // the backend's URL
-	// Active is the verdict in active mode: pass (unchanged), withhold
+	// Active is the verdict in active mode: pass (unchanged), reframe
+	// (unchanged but for an LF after each event's lone CR), withhold
 	// (the poisoned text replaced by a notice), refuse (a JSON-RPC error
 	// instead of the message) or rewrite (changed, containing Want).
 	Active string `json:"active"`
@@ -77,7 +78,7 @@ func loadFramingCorpus(t *testing.T) []framingCase {
 				t.Fatalf("%s:%d: %v", f, line, err)
 			}
 			switch c.Active {
-			case "pass", "withhold", "refuse", "rewrite":
+			case "pass", "reframe", "withhold", "refuse", "rewrite":
 			default:
 				t.Fatalf("%s:%d: verdict %q", f, line, c.Active)
 			}
@@ -196,6 +197,10 @@ func TestFramingCorpus(t *testing.T) {
 				if changed {
 					t.Fatalf("active changed a clean exchange: %.300q", got.body)
 				}
+			case "reframe":
+				if want := reframed([]byte(c.Body)); got.rejected || !bytes.Equal(got.body, want) {
+					t.Fatalf("active sent %.300q, want the stream reframed: %.300q", got.body, want)
+				}
 			case "withhold":
 				if got.rejected || !changed || leaked || !bytes.Contains(got.body, []byte("mcpgate withheld")) {
 					t.Fatalf("active did not withhold the poisoned text: rejected %v, %.300q", got.rejected, got.body)
@@ -224,7 +229,7 @@ func TestFramingCorpus(t *testing.T) {
 			if passive.rejected || !bytes.Equal(passive.body, []byte(c.Body)) {
 				t.Fatalf("passive changed the exchange: rejected %v, %.300q", passive.rejected, passive.body)
 			}
-			if c.Active != "pass" && !wouldAct.MatchString(passive.logs) {
+			if c.Active != "pass" && c.Active != "reframe" && !wouldAct.MatchString(passive.logs) {
 				t.Fatalf("passive logged no would_action: %.500s", passive.logs)
 			}
 		})

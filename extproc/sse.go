@@ -217,11 +217,16 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // LF alone, so a lone CR is not a line end for it ("data:\r{...}" is one
 // data line holding a message, where the spec sees an empty data line
 // and a field named "{..."); it trims all white space around a value; and
-// it dispatches an event the stream ends in without a blank line. ok is
-// false when the two readings agree or the Go SDK sees no data.
-func goSDKData(raw []byte, spec sseEvent) (data []byte, ok bool) {
-	if bytes.IndexByte(raw, '\r') < 0 {
-		return nil, false // LF-only: only white space can differ, which JSON ignores
+// it dispatches an event the stream ends in without a blank line; it
+// keeps a BOM. ok is false when the two readings agree or the Go SDK sees
+// no data. settled says the spec's reading is JSON or has no data: then,
+// with LF-only lines and no BOM, the Go SDK reads the same lines, so the
+// same JSON (line breaks in valid JSON lie outside strings, where only
+// JSON white space can be trimmed) or no data, and nothing needs
+// computing on the usual path.
+func goSDKData(raw []byte, spec sseEvent, settled bool) (data []byte, ok bool) {
+	if settled && bytes.IndexByte(raw, '\r') < 0 && !bytes.HasPrefix(raw, utf8BOM) {
+		return nil, false
 	}
 	var out []byte
 	seen := false

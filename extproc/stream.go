@@ -454,19 +454,34 @@ func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 	// message to judge; its id must still reach the client.
 	// An event the stream ends in without a blank line is dispatched by
 	// the Go SDK alone, which then fails on it unless it is JSON.
-	if !endpoint && ev.hasData && len(ev.data) > 0 && (!p.unfinished || s.parses(ev.data)) {
+	hasData := ev.hasData && len(ev.data) > 0
+	// judged: the spec's reading was judged and passed. A complete event
+	// whose data is not JSON is withheld in active mode and logged as such
+	// in passive mode, so a judged one needs no Go reading if its lines
+	// are the same to the Go SDK (see goSDKData).
+	judged := false
+	if !endpoint && hasData && (!p.unfinished || s.parses(ev.data)) {
 		if data, ok := s.inspectMessage(ctx, ev.data); ok {
 			return ev.encode(data), true
 		}
+		judged = true
 	}
 	// The Go SDK's reading is judged too when it is a message: where it
 	// is not JSON the Go client fails on it, whatever mcpgate does.
-	if alt, ok := goSDKData(raw, ev); ok && s.parses(alt) {
+	if alt, ok := goSDKData(p.data, ev, judged || !hasData); ok && s.parses(alt) {
 		if data, ok := s.inspectMessage(ctx, alt); ok {
 			// Lines the spec reads as unknown fields hold the Go
 			// reading's message: only id, event and retry are kept.
 			return ev.knownFields().encode(data), true
 		}
+	}
+	// An event ending in a lone CR ends the event for the spec but not
+	// the line for the Go SDK, which would read on into the next event
+	// ("data:\r\r" then "{...}" is a data line holding a message to it).
+	// An LF after the CR changes nothing for the spec (CR LF is one line
+	// end) and ends the Go SDK's line, so each event is read on its own.
+	if s.policy.Mode == Active && bytes.HasSuffix(p.data, []byte("\r")) {
+		return append(bytes.Clone(p.data), '\n'), true
 	}
 	return nil, false
 }
