@@ -362,10 +362,12 @@ func (s *stream) unjudgeableMedia(ctx context.Context, hm *corev3.HeaderMap, med
 // answersCalls reports whether a response answers JSON-RPC calls with a
 // body: a 2xx to a request that made calls. Other responses without an
 // MCP content type (OAuth pages, downloads, errors) are no client's MCP
-// messages and pass as they are.
+// messages and pass as they are, and so is a 202's body (the legacy SSE
+// servers of the TS and Python SDKs send "Accepted" as text), which no
+// client reads.
 func (s *stream) answersCalls(hm *corev3.HeaderMap) bool {
 	status := headerValue(hm, ":status")
-	return len(s.calls) > 0 && len(status) == 3 && status[0] == '2' && status != "204"
+	return len(s.calls) > 0 && len(status) == 3 && status[0] == '2' && status != "202" && status != "204"
 }
 
 // withholdBody replaces a buffered JSON body with an error (active mode).
