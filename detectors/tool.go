@@ -2,11 +2,14 @@ package detectors
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
 // ScanTool scans an MCP tool definition (a JSON object with name, title,
@@ -21,6 +24,10 @@ import (
 // "inputSchema.properties.<name>" and offsets into the name. Findings come
 // in document order, then by Start and Rule.
 func (s *Scanner) ScanTool(tool []byte) ([]Finding, error) {
+	// Before gjson, whose validation recurses once per level.
+	if jsondepth.Exceeds(tool, maxToolDepth) {
+		return nil, fmt.Errorf("detectors: tool definition nests deeper than %d levels", maxToolDepth)
+	}
 	if !gjson.ValidBytes(tool) {
 		return nil, errors.New("detectors: tool definition is not valid JSON")
 	}
@@ -29,22 +36,38 @@ func (s *Scanner) ScanTool(tool []byte) ([]Finding, error) {
 		return nil, errors.New("detectors: tool definition is not a JSON object")
 	}
 	var out []Finding
-	s.walkTool(root, "", false, &out)
+	s.walkTool(root, nil, false, &out)
 	return out, nil
 }
 
-// maxToolDepth bounds recursion on hostile, deeply nested schemas.
-const maxToolDepth = 64
+// maxToolDepth bounds the nesting of a tool definition. A deeper one is an
+// error, not a partial scan: skipping what lies below the bound would hide
+// it from the detectors. mcpgate's own bound on a whole message is lower.
+const maxToolDepth = 256
 
-func (s *Scanner) walkTool(v gjson.Result, path string, isProperties bool, out *[]Finding) {
-	if strings.Count(path, ".") > maxToolDepth {
-		return
+// toolPath is the path of the value being walked, as steps from the root,
+// rendered only for a finding: joining strings per value would copy every
+// key once per descendant.
+type toolPath struct {
+	up  *toolPath
+	key string
+}
+
+func (p *toolPath) String() string {
+	var keys []string
+	for q := p; q != nil; q = q.up {
+		keys = append(keys, q.key)
 	}
+	slices.Reverse(keys)
+	return strings.Join(keys, ".")
+}
+
+func (s *Scanner) walkTool(v gjson.Result, path *toolPath, isProperties bool, out *[]Finding) {
 	switch {
 	case v.IsObject():
 		v.ForEach(func(k, val gjson.Result) bool {
 			key := k.String()
-			p := joinPath(path, key)
+			p := &toolPath{up: path, key: key}
 			if isProperties {
 				// Property names are shown to the model too, and can carry
 				// a whole sentence.
@@ -56,7 +79,7 @@ func (s *Scanner) walkTool(v gjson.Result, path string, isProperties bool, out *
 	case v.IsArray():
 		i := 0
 		v.ForEach(func(_, val gjson.Result) bool {
-			s.walkTool(val, joinPath(path, strconv.Itoa(i)), false, out)
+			s.walkTool(val, &toolPath{up: path, key: strconv.Itoa(i)}, false, out)
 			i++
 			return true
 		})
@@ -65,17 +88,14 @@ func (s *Scanner) walkTool(v gjson.Result, path string, isProperties bool, out *
 	}
 }
 
-func (s *Scanner) scanField(text, field string, out *[]Finding) {
+func (s *Scanner) scanField(text string, field *toolPath, out *[]Finding) {
 	fs := s.scan(text, 0, true, false)
+	if len(fs) == 0 {
+		return
+	}
+	name := field.String()
 	for i := range fs {
-		fs[i].Field = field
+		fs[i].Field = name
 	}
-	*out = slices.Concat(*out, fs)
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
+	*out = append(*out, fs...)
 }

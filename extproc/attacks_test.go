@@ -13,7 +13,7 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 )
 
-// attackCase is one line of testdata/attacks/*.jsonl: an exchange an
+// attackCase is one line of testdata/attacks/protocol*.jsonl: an exchange an
 // attacker controls one side of, and what active mode must do with it.
 type attackCase struct {
 	Name  string `json:"name"`
@@ -38,7 +38,7 @@ type attackCase struct {
 
 func loadAttacks(t *testing.T) []attackCase {
 	t.Helper()
-	files, err := filepath.Glob("testdata/attacks/*.jsonl")
+	files, err := filepath.Glob("testdata/attacks/protocol*.jsonl")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no attack corpus: %v", err)
 	}

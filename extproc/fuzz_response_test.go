@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
 // FuzzResponseBody feeds arbitrary JSON bodies through the response phase
@@ -38,8 +40,10 @@ func FuzzResponseBody(f *testing.F) {
 		`{"jsonrpc":"2.0","id":1,"result":{"inputRequests":{"a":{"method":"elicitation/create","params":{"message":"` + injection + `"}}},"requestState":"s"}}`,
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","result":{}}`,
 	} {
-		f.Add([]byte(seed))
+		f.Add([]byte(seed), uint16(0))
 	}
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"result":{"content":[]}}`), uint16(61))
+	f.Add([]byte(`{"a":1}`), uint16(1999))
 	p := testPolicy(Active)
 	p.MaxBodyBytes = DefaultMaxBodyBytes
 	sc, err := p.newScanner()
@@ -48,7 +52,11 @@ func FuzzResponseBody(f *testing.F) {
 	}
 	call := reqBody(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}`)
 	headers := respHeaders(":status", "200", "content-type", "application/json")
-	f.Fuzz(func(t *testing.T, body []byte) {
+	f.Fuzz(func(t *testing.T, body []byte, depth uint16) {
+		// Wrapped in depth brackets (up to 2,000): deep inputs without
+		// the fuzzer growing them byte by byte. Past the bound they must
+		// be withheld.
+		body = []byte(nested(int(depth%2000), "[", "]", string(body)))
 		st := newStream("fuzz", discardLogger(), p, sc, DefaultBackend)
 		ctx := context.Background()
 		for _, m := range []*extprocv3.ProcessingRequest{call, headers} {
@@ -75,6 +83,9 @@ func FuzzResponseBody(f *testing.F) {
 				length = string(h.GetHeader().GetRawValue())
 			}
 		}
+		if jsondepth.Exceeds(body, p.maxDepth()) && !bytes.Contains(sent, []byte("max_json_depth")) {
+			t.Fatalf("body nested %d deep passed: %.200q", jsondepth.Depth(body), sent)
+		}
 		if length != strconv.Itoa(len(sent)) {
 			t.Fatalf("content-length %q for a %d-byte body", length, len(sent))
 		}
@@ -88,6 +99,7 @@ func FuzzSSEStream(f *testing.F) {
 	f.Add([]byte("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\""+injection+"\"}]}}\r\r"), 5, 40)
 	f.Add([]byte("event: message\nid: 3\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n: ping\n\n"), 1, 30)
 	f.Add([]byte("data: {\"a\":\r\ndata: 1}\r\n\r\ndata: [1,\ndata: 2]\n\n"), 12, 13)
+	f.Add([]byte("\xef\xbb\xbfdata:\r"+nested(100, "[", "]", "")+"\n\ndata: "+nested(70, `{"a":`, "}", "1")), 7, 90)
 	policies := map[Mode]*Policy{}
 	scanners := map[Mode]contentScanner{}
 	for _, mode := range []Mode{Active, Passive} {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
 // FuzzSSESplit checks, for any stream and any two cut points, that the
@@ -98,20 +100,32 @@ func abs(x int) int {
 }
 
 // FuzzRequestBody feeds arbitrary bodies through the request phase: it must
-// never panic, and a rejection must be valid JSON.
+// never panic, and a rejection must be valid JSON. depth wraps the body in
+// that many brackets (up to 2,000), so deep inputs are generated without
+// the fuzzer having to grow them byte by byte; one nested past the bound
+// must be refused.
 func FuzzRequestBody(f *testing.F) {
-	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_files"}}`))
-	f.Add([]byte(`[{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"echo","Name":"x"}}]`))
-	f.Add([]byte("{\"id\":\xff}"))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_files"}}`), uint16(0))
+	f.Add([]byte(`[{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"echo","Name":"x"}}]`), uint16(0))
+	f.Add([]byte("{\"id\":\xff}"), uint16(0))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`), uint16(63))
+	f.Add([]byte(`{"a":"\\"}`), uint16(64))
+	f.Add([]byte(`"[[[[\"`), uint16(1999))
 	p := testPolicy(Active)
-	f.Fuzz(func(t *testing.T, body []byte) {
+	p.MaxBodyBytes = DefaultMaxBodyBytes
+	f.Fuzz(func(t *testing.T, body []byte, depth uint16) {
+		body = []byte(nested(int(depth%2000), "[", "]", string(body)))
 		st := newStream("fuzz", discardLogger(), p, nil, DefaultBackend)
 		resp, err := st.handle(context.Background(), reqBody(string(body)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ir := resp.GetImmediateResponse(); ir != nil && len(ir.Body) > 0 && !jsonValid(ir.Body) {
+		ir := resp.GetImmediateResponse()
+		if ir != nil && len(ir.Body) > 0 && !jsonValid(ir.Body) {
 			t.Fatalf("invalid JSON reply %q", ir.Body)
+		}
+		if jsondepth.Exceeds(body, p.maxDepth()) && ir == nil {
+			t.Fatalf("body nested %d deep passed", jsondepth.Depth(body))
 		}
 	})
 }

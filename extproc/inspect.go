@@ -34,6 +34,9 @@ type reply struct {
 // returns its replacement if policy changes it.
 func (s *stream) inspectMessage(ctx context.Context, raw []byte) ([]byte, bool) {
 	s.audit.metrics.Scanned(s.backend, "response", len(raw))
+	if out, changed, done := s.tooDeepMessage(ctx, raw); done { // bounds.go
+		return out, changed
+	}
 	if !utf8.Valid(raw) || !gjson.ValidBytes(raw) {
 		return s.withholdMessage(ctx, s.soleID(), "malformed_response", "mcpgate: response is not valid UTF-8 JSON")
 	}

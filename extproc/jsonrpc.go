@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
 // Stable JSON-RPC error codes returned by the gateway. Clients and log
@@ -59,6 +61,9 @@ var (
 func parseBody(body []byte) (msgs []message, batch bool, err error) {
 	if !utf8.Valid(body) {
 		return nil, false, errInvalidUTF8
+	}
+	if jsondepth.Exceeds(body, maxJSONDepthCeiling) { // before any recursive parse (bounds.go)
+		return nil, false, errTooDeep
 	}
 	if !gjson.ValidBytes(body) {
 		return nil, false, errInvalidJSON

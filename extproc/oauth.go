@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/mcpgate/mcpgate/envoy"
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
 // PublicURLHeader and UpstreamURLHeader are gRPC initial metadata keys
@@ -124,7 +125,7 @@ func (r *resourceRewriter) responseBody(b *extprocv3.HttpBody) Decision {
 	doc := r.body
 	r.body = nil
 	var spans [][2]int // start, end of each resource value
-	if gjson.ValidBytes(doc) {
+	if !jsondepth.Exceeds(doc, maxJSONDepthCeiling) && gjson.ValidBytes(doc) {
 		gjson.ParseBytes(doc).ForEach(func(k, v gjson.Result) bool {
 			if k.String() == "resource" && v.Type == gjson.String && v.Index > 0 {
 				spans = append(spans, [2]int{v.Index, v.Index + len(v.Raw)})

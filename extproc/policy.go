@@ -33,8 +33,13 @@ const DefaultBackend = "default"
 
 // Policy is mcpgate's configuration, read from the --config YAML file.
 type Policy struct {
-	Mode         Mode                     `yaml:"mode"`
-	MaxBodyBytes int                      `yaml:"max_body_bytes"`
+	Mode         Mode `yaml:"mode"`
+	MaxBodyBytes int  `yaml:"max_body_bytes"`
+	// MaxJSONDepth bounds how deeply a request, a response or an SSE
+	// event's data may nest (default 64, at most 256): deeper bodies are
+	// refused before they are parsed, in active mode, and passed unparsed
+	// (logged) in passive mode (see bounds.go).
+	MaxJSONDepth int                      `yaml:"max_json_depth"`
 	Backends     map[string]BackendPolicy `yaml:"backends"`
 	Detectors    DetectorPolicy           `yaml:"detectors"`
 	Pinning      PinningPolicy            `yaml:"pinning"`
@@ -92,11 +97,12 @@ type BackendPolicy struct {
 	// MinScore overrides the top-level min_score for this backend; 0
 	// means the top-level value.
 	MinScore int `yaml:"min_score"`
-	// Mode, MaxBodyBytes, WithholdSeverity and FailureMode override the
-	// top-level mode, max_body_bytes, detectors.withhold_severity and
-	// failure_mode for this backend's routes.
+	// Mode, MaxBodyBytes, MaxJSONDepth, WithholdSeverity and FailureMode
+	// override the top-level mode, max_body_bytes, max_json_depth,
+	// detectors.withhold_severity and failure_mode for this backend's routes.
 	Mode             Mode               `yaml:"mode"`
 	MaxBodyBytes     int                `yaml:"max_body_bytes"`
+	MaxJSONDepth     int                `yaml:"max_json_depth"`
 	WithholdSeverity detectors.Severity `yaml:"withhold_severity"`
 	FailureMode      FailureMode        `yaml:"failure_mode"`
 	// Auth, if set, requires an agent bearer token for this backend and
@@ -106,7 +112,7 @@ type BackendPolicy struct {
 
 // DefaultPolicy is used when no --config is given: passive, no allowlist.
 func DefaultPolicy() Policy {
-	return Policy{Mode: Passive, MaxBodyBytes: DefaultMaxBodyBytes,
+	return Policy{Mode: Passive, MaxBodyBytes: DefaultMaxBodyBytes, MaxJSONDepth: DefaultMaxJSONDepth,
 		Detectors: DetectorPolicy{WithholdSeverity: detectors.Medium, WithholdCategories: []detectors.Category{
 			detectors.Injection, detectors.Exfiltration, detectors.Secret, detectors.Obfuscation, detectors.Poisoning,
 		}},
@@ -149,6 +155,9 @@ func (p Policy) Validate() error {
 	}
 	if p.MaxBodyBytes <= 0 {
 		return fmt.Errorf("max_body_bytes %d: want a positive size", p.MaxBodyBytes)
+	}
+	if err := validateDepth("max_json_depth", p.MaxJSONDepth, false); err != nil {
+		return err
 	}
 	if w := p.Detectors.WithholdSeverity; w < detectors.Low || w > detectors.High {
 		return fmt.Errorf("detectors.withhold_severity %d: want low, medium or high", int(w))

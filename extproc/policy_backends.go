@@ -54,6 +54,9 @@ func (p Policy) resolve(name string) (eff Policy, rules BackendPolicy, ok bool) 
 	if rules.MaxBodyBytes != 0 {
 		eff.MaxBodyBytes = rules.MaxBodyBytes
 	}
+	if rules.MaxJSONDepth != 0 {
+		eff.MaxJSONDepth = rules.MaxJSONDepth
+	}
 	if rules.WithholdSeverity != 0 {
 		eff.Detectors.WithholdSeverity = rules.WithholdSeverity
 	}
@@ -106,6 +109,9 @@ func (b BackendPolicy) validate(auth AuthPolicy) error {
 	}
 	if b.MaxBodyBytes < 0 {
 		return fmt.Errorf("max_body_bytes %d: want a positive size", b.MaxBodyBytes)
+	}
+	if err := validateDepth("max_json_depth", b.MaxJSONDepth, true); err != nil {
+		return err
 	}
 	if w := b.WithholdSeverity; w != 0 && (w < detectors.Low || w > detectors.High) {
 		return fmt.Errorf("withhold_severity %d: want low, medium or high", int(w))

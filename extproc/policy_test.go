@@ -26,6 +26,10 @@ func TestParsePolicy(t *testing.T) {
 		{"bad failure mode", "failure_mode: maybe\n", `failure_mode: "maybe"`},
 		{"bad backend failure mode", "backends:\n  x:\n    failure_mode: ajar\n", `backends.x.failure_mode: "ajar"`},
 		{"unknown backend key", "backends:\n  x:\n    allowed: [echo]\n", "field allowed not found"},
+		{"depth", "max_json_depth: 20\nbackends:\n  x:\n    max_json_depth: 100\n", ""},
+		{"depth zero", "max_json_depth: 0\n", "max_json_depth 0: want 1-256"},
+		{"depth over the ceiling", "max_json_depth: 257\n", "max_json_depth 257"},
+		{"bad backend depth", "backends:\n  x:\n    max_json_depth: -1\n", "backends.x.max_json_depth -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package extproc
 import (
 	"encoding/base64"
 	"mime"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -22,17 +21,27 @@ func (s *stream) scanWhole(v gjson.Result, path, skip string, out *[]detectors.F
 	if s.scanner == nil {
 		return
 	}
-	s.scanValue(v, path, skip, out)
+	s.scanValue(v, rootPath(path), skip, out)
 }
 
-func (s *stream) scanValue(v gjson.Result, path, skip string, out *[]detectors.Finding) {
+// rootPath is the field path a walk starts from: path names it whole.
+func rootPath(path string) *fieldPath {
+	if path == "" {
+		return nil
+	}
+	return keyStep(nil, path)
+}
+
+// scanValue walks v (depth-checked by bounds.go, so the recursion is
+// shallow); a path becomes a string only for a finding.
+func (s *stream) scanValue(v gjson.Result, path *fieldPath, skip string, out *[]detectors.Finding) {
 	switch {
 	case v.Type == gjson.String:
 		s.scanText(v.String(), path, out)
 	case v.IsArray():
 		i := 0
 		v.ForEach(func(_, el gjson.Result) bool {
-			s.scanValue(el, path+"["+strconv.Itoa(i)+"]", "", out)
+			s.scanValue(el, indexStep(path, i), "", out)
 			i++
 			return true
 		})
@@ -43,13 +52,13 @@ func (s *stream) scanValue(v gjson.Result, path, skip string, out *[]detectors.F
 		binary, mimeType := false, ""
 		var sawType bool
 		var data, blob []gjson.Result
-		var dataPath, blobPath []string
+		var dataPath, blobPath []*fieldPath
 		var keys strings.Builder
 		v.ForEach(func(k, el gjson.Result) bool {
 			key := k.String()
 			keys.WriteString(key)
 			keys.WriteByte('\n')
-			p := joinField(path, key)
+			p := keyStep(path, key)
 			switch {
 			case skip != "" && key == skip:
 			case key == "requestState":
@@ -81,7 +90,7 @@ func (s *stream) scanValue(v gjson.Result, path, skip string, out *[]detectors.F
 		}
 		// Keys reach the model too (structuredContent, schemas, _meta):
 		// one scan per object covers them all.
-		s.scanText(keys.String(), joinField(path, "{keys}"), out)
+		s.scanText(keys.String(), keyStep(path, "{keys}"), out)
 	}
 }
 
@@ -90,33 +99,37 @@ func (s *stream) scanValue(v gjson.Result, path, skip string, out *[]detectors.F
 // property names, not the other keys). Keys of a "properties" object are
 // left to that walk.
 func (s *stream) scanKeys(v gjson.Result, path string, properties bool, out *[]detectors.Finding) {
+	s.scanKeysAt(v, rootPath(path), properties, out)
+}
+
+func (s *stream) scanKeysAt(v gjson.Result, path *fieldPath, properties bool, out *[]detectors.Finding) {
 	if !v.IsObject() && !v.IsArray() {
 		return
 	}
 	var keys strings.Builder
 	i := 0
 	v.ForEach(func(k, el gjson.Result) bool {
-		p := path + "[" + strconv.Itoa(i) + "]"
+		p := indexStep(path, i)
 		if v.IsObject() {
 			keys.WriteString(k.String())
 			keys.WriteByte('\n')
-			p = joinField(path, k.String())
+			p = keyStep(path, k.String())
 		}
 		i++
-		s.scanKeys(el, p, k.String() == "properties" && el.IsObject(), out)
+		s.scanKeysAt(el, p, k.String() == "properties" && el.IsObject(), out)
 		return true
 	})
 	if v.IsObject() && !properties {
-		s.scanText(keys.String(), joinField(path, "{keys}"), out)
+		s.scanText(keys.String(), keyStep(path, "{keys}"), out)
 	}
 }
 
-func (s *stream) scanText(text, path string, out *[]detectors.Finding) {
+func (s *stream) scanText(text string, path *fieldPath, out *[]detectors.Finding) {
 	if text == "" {
 		return
 	}
 	for _, f := range s.scanner.Scan(text) {
-		f.Field = path
+		f.Field = path.String()
 		*out = append(*out, f)
 	}
 }
@@ -124,7 +137,7 @@ func (s *stream) scanText(text, path string, out *[]detectors.Finding) {
 // scanBlob decodes a base64 blob that a client may render as text: one
 // with a text media type, or none and valid UTF-8 inside. A blob that is
 // not base64 is scanned as it stands.
-func (s *stream) scanBlob(blob, mimeType, path string, out *[]detectors.Finding) {
+func (s *stream) scanBlob(blob, mimeType string, path *fieldPath, out *[]detectors.Finding) {
 	plain, err := base64.StdEncoding.DecodeString(blob)
 	if err != nil {
 		if plain, err = base64.RawStdEncoding.DecodeString(blob); err != nil {
@@ -154,11 +167,4 @@ func textMedia(mimeType string) bool {
 		}
 	}
 	return false
-}
-
-func joinField(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }

@@ -117,6 +117,7 @@ func (s *sseSplitter) rest() ssePiece {
 type sseEvent struct {
 	data    []byte
 	hasData bool
+	name    []byte   // the event: field's value, "" if none
 	fields  [][]byte // raw id:, event:, retry: and comment lines, with line ends
 }
 
@@ -130,11 +131,14 @@ func parseSSEEvent(raw []byte) sseEvent {
 			continue
 		}
 		name, value, _ := bytes.Cut(body, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
 		if string(name) != "data" {
+			if string(name) == "event" {
+				ev.name = value
+			}
 			ev.fields = append(ev.fields, line)
 			continue
 		}
-		value = bytes.TrimPrefix(value, []byte(" "))
 		if !ev.hasData {
 			// The usual single data line needs no copy; the capped
 			// capacity makes a second line's append copy rather than
@@ -145,6 +149,20 @@ func parseSSEEvent(raw []byte) sseEvent {
 		ev.data = append(append(ev.data, '\n'), value...)
 	}
 	return ev
+}
+
+// knownFields is ev without its comments and unknown fields.
+func (ev sseEvent) knownFields() sseEvent {
+	out := ev
+	out.fields = nil
+	for _, f := range ev.fields {
+		name, _, _ := bytes.Cut(bytes.TrimRight(f, "\r\n"), []byte(":"))
+		switch string(name) {
+		case "id", "event", "retry":
+			out.fields = append(out.fields, f)
+		}
+	}
+	return out
 }
 
 // cutLine splits off the first line including its terminator.
@@ -187,4 +205,46 @@ func indexLineEnd(b []byte) int {
 		return cr
 	}
 	return lf
+}
+
+// utf8BOM starts some streams; a client decoding the stream as UTF-8 text
+// (the TS SDK's TextDecoderStream) drops it before parsing, so the first
+// event is judged without it.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// goSDKData is the data the Go SDK's SSE reader (mcp/event.go) takes from
+// an event, where it differs from the spec's reading: it splits lines on
+// LF alone, so a lone CR is not a line end for it ("data:\r{...}" is one
+// data line holding a message, where the spec sees an empty data line
+// and a field named "{..."); it trims all white space around a value; and
+// it dispatches an event the stream ends in without a blank line; it
+// keeps a BOM. ok is false when the two readings agree or the Go SDK sees
+// no data. settled says the spec's reading is JSON or has no data: then,
+// with LF-only lines and no BOM, the Go SDK reads the same lines, so the
+// same JSON (line breaks in valid JSON lie outside strings, where only
+// JSON white space can be trimmed) or no data, and nothing needs
+// computing on the usual path.
+func goSDKData(raw []byte, spec sseEvent, settled bool) (data []byte, ok bool) {
+	if settled && bytes.IndexByte(raw, '\r') < 0 && !bytes.HasPrefix(raw, utf8BOM) {
+		return nil, false
+	}
+	var out []byte
+	seen := false
+	for len(raw) > 0 {
+		line, rest, _ := bytes.Cut(raw, []byte("\n"))
+		raw = rest
+		line = bytes.TrimRight(line, "\r\n")
+		name, value, found := bytes.Cut(line, []byte(":"))
+		if !found || string(name) != "data" {
+			continue
+		}
+		if seen {
+			out = append(out, '\n')
+		}
+		out, seen = append(out, bytes.TrimSpace(value)...), true
+	}
+	if !seen || len(out) == 0 || bytes.Equal(bytes.TrimSpace(out), bytes.TrimSpace(spec.data)) {
+		return nil, false
+	}
+	return out, true
 }

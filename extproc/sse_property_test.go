@@ -43,6 +43,20 @@ func throughStream(t *testing.T, p *Policy, sc contentScanner, chunks [][]byte) 
 	return out
 }
 
+// reframed is a stream as active mode sends it on when nothing in it is
+// withheld: each event ending in a lone CR gets an LF after it (see
+// judgePiece), which the spec reads as the same line end.
+func reframed(stream []byte) []byte {
+	var out []byte
+	for _, p := range drain(newSSESplitter(DefaultMaxBodyBytes), stream) {
+		out = append(out, p.data...)
+		if bytes.HasSuffix(p.data, []byte("\r")) {
+			out = append(out, '\n')
+		}
+	}
+	return out
+}
+
 // TestSSESplitProperty: for any split of an SSE stream into chunks, the
 // client receives the same bytes as with no split; in passive mode (and in
 // active mode for clean streams) exactly the stream; in active mode the
@@ -64,8 +78,12 @@ func TestSSESplitProperty(t *testing.T) {
 				t.Fatalf("%s #%d: split output differs from whole:\n%q\n%q", mode, iter, split, whole)
 			}
 			if mode == Passive || !slices.Contains(s.poisoned, true) {
-				if !bytes.Equal(whole, s.raw) {
-					t.Fatalf("%s #%d: output changed:\n%q\nwant\n%q", mode, iter, whole, s.raw)
+				want := s.raw
+				if mode == Active {
+					want = reframed(s.raw)
+				}
+				if !bytes.Equal(whole, want) {
+					t.Fatalf("%s #%d: output changed:\n%q\nwant\n%q", mode, iter, whole, want)
 				}
 				continue
 			}
@@ -74,7 +92,8 @@ func TestSSESplitProperty(t *testing.T) {
 				t.Fatalf("#%d: %d events out, %d in", iter, len(got), len(s.events))
 			}
 			for i, ev := range got {
-				out := string(ev.data)
+				out := string(reframed(ev.data))
+				s.events[i] = string(reframed([]byte(s.events[i])))
 				switch {
 				case !s.poisoned[i] && out != s.events[i]:
 					t.Errorf("#%d event %d changed: %q, was %q", iter, i, out, s.events[i])

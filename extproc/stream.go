@@ -1,17 +1,21 @@
 package extproc
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"mime"
 	"strings"
+	"unicode/utf8"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/tidwall/gjson"
+
+	"github.com/mcpgate/mcpgate/internal/jsondepth"
 )
 
 // phase is the ext_proc message a decision answers.
@@ -60,12 +64,16 @@ type stream struct {
 	mcpMethod, mcpName *string
 	reqBody            []byte // request body chunks if Envoy streams them
 
-	respMode bodyMode
-	gzipped  bool
-	respBody []byte // buffered response chunks
-	sse      *sseSplitter
-	dropping bool // active mode is discarding an oversized SSE event
-	oauth    resourceRewriter
+	respMode   bodyMode
+	gzipped    bool
+	untyped    bool   // buffered although no client parses it by its content type
+	respBody   []byte // buffered response chunks
+	sse        *sseSplitter
+	sseStarted bool // the first SSE event was judged (a BOM can only start the stream)
+	get        bool // the request is a GET: its SSE stream may carry a legacy endpoint event
+	legacyPost bool // a legacy HTTP+SSE message POST (legacy.go)
+	dropping   bool // active mode is discarding an oversized SSE event
+	oauth      resourceRewriter
 }
 
 // newStream resolves the backend's effective policy once: a reload
@@ -106,7 +114,7 @@ func (s *stream) handle(ctx context.Context, req *extprocv3.ProcessingRequest) (
 			pc.RequestBodyMode != filterv3.ProcessingMode_STREAMED {
 			return nil, fmt.Errorf("request_body_mode %s: mcpgate needs BUFFERED", pc.RequestBodyMode)
 		}
-		return s.requestBody(ctx, r.RequestBody).toProcessingResponse(phaseRequestBody), nil
+		return s.legacyRefusal(s.requestBody(ctx, r.RequestBody)).toProcessingResponse(phaseRequestBody), nil
 	case *extprocv3.ProcessingRequest_ResponseHeaders:
 		d := s.responseHeaders(ctx, r.ResponseHeaders)
 		d.SetHeaders = append(d.SetHeaders, s.oauth.challenge(r.ResponseHeaders.GetHeaders())...)
@@ -137,6 +145,8 @@ func (s *stream) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) D
 		s.audit.protocol = truncate(v, 32)
 	}
 	s.oauth.request(h.GetHeaders())
+	s.get = headerValue(h.GetHeaders(), ":method") == "GET"
+	s.legacyPost = isLegacyPost(h.GetHeaders())
 	return s.authenticate(ctx, h.GetHeaders())
 }
 
@@ -164,6 +174,9 @@ func (s *stream) requestBody(ctx context.Context, b *extprocv3.HttpBody) Decisio
 }
 
 func (s *stream) judgeRequest(ctx context.Context, body []byte) Decision {
+	if d, refused := s.refuseTooDeep(ctx, body); refused {
+		return d
+	}
 	if s.oauth.oauthForm(body) {
 		return Decision{}
 	}
@@ -259,14 +272,22 @@ func (s *stream) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) 
 	if h.EndOfStream {
 		return Decision{}
 	}
-	media, _, _ := mime.ParseMediaType(headerValue(hm, "content-type"))
 	enc := strings.ToLower(strings.TrimSpace(headerValue(hm, "content-encoding")))
-	switch media {
-	case "application/json":
-		s.respMode = bodyBuffered
-	case "text/event-stream":
+	media := classifyMedia(hm)
+	if d, done := s.unjudgeableMedia(ctx, hm, media); done {
+		return d
+	}
+	switch {
+	case media.sse:
 		s.respMode = bodyStreamed
 		s.sse = newSSESplitter(s.policy.MaxBodyBytes)
+	case media.json:
+		s.respMode = bodyBuffered
+	case s.answersCalls(hm):
+		// No client parses this body as MCP by its content type; judged as
+		// JSON if it is JSON (a client might sniff it), refused otherwise
+		// (passive mode logs either).
+		s.respMode, s.untyped = bodyBuffered, true
 	default:
 		return Decision{}
 	}
@@ -324,6 +345,13 @@ func (s *stream) bufferedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 		}
 		body = plain
 	}
+	if s.untyped && !s.parses(body) {
+		d := s.withholdBody(ctx, "uninspectable_response", "mcpgate: response to a JSON-RPC request is neither JSON nor SSE")
+		if d.Replace {
+			d.SetHeaders = append(d.SetHeaders, hdr{"content-type", "application/json"})
+		}
+		return d
+	}
 	out, changed := s.inspectMessage(ctx, body)
 	if !changed {
 		// The bundled config keeps content-length (allow_content_length_header),
@@ -335,6 +363,37 @@ func (s *stream) bufferedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 		d.RemoveHeaders = []string{"content-encoding"}
 	}
 	return d
+}
+
+// unjudgeableMedia refuses, at the headers, a response body whose content
+// type makes clients disagree on how to read it (mediatype.go): one that
+// some client parses as JSON and another as SSE, or a charset other than
+// UTF-8. Passive mode logs it and passes the body unread.
+func (s *stream) unjudgeableMedia(ctx context.Context, hm *corev3.HeaderMap, media mediaView) (Decision, bool) {
+	var reason string
+	switch {
+	case media.ambiguous():
+		reason = "content type is read as JSON by some clients and as SSE by others"
+	case (media.json || media.sse) && media.charset != "":
+		reason = "charset " + media.charset + " is not UTF-8"
+	default:
+		return Decision{}, false
+	}
+	d := Decision{Reject: &Reject{Status: 502,
+		Body:    errorResponse(s.soleID(), codeUninspectable, "mcpgate: response cannot be inspected: "+reason, nil),
+		Details: "mcpgate_uninspectable_content_type"}}
+	return s.enforce(ctx, d, "uninspectable_response", slog.String("reason", reason), slog.String("content_type", media.header)), true
+}
+
+// answersCalls reports whether a response answers JSON-RPC calls with a
+// body: a 2xx to a request that made calls. Other responses without an
+// MCP content type (OAuth pages, downloads, errors) are no client's MCP
+// messages and pass as they are, and so is a 202's body (the legacy SSE
+// servers of the TS and Python SDKs send "Accepted" as text), which no
+// client reads.
+func (s *stream) answersCalls(hm *corev3.HeaderMap) bool {
+	status := headerValue(hm, ":status")
+	return len(s.calls) > 0 && len(status) == 3 && status[0] == '2' && status != "202" && status != "204"
 }
 
 // withholdBody replaces a buffered JSON body with an error (active mode).
@@ -384,6 +443,12 @@ func (s *stream) streamedBody(ctx context.Context, b *extprocv3.HttpBody) Decisi
 // judgePiece returns what replaces one piece of an SSE stream, if anything
 // does: an inspected event's new encoding, the notice for an oversized
 // event (active mode), or an empty slice to drop the rest of one.
+//
+// An event is judged as every official client would read it (README,
+// "Parsing rules"): by the SSE spec, as the TS and Python SDKs do, after
+// a leading BOM (which TS drops with the UTF-8 decoding); and by the Go
+// SDK's reading where that differs (lone CRs, and an event the stream
+// ends in without a blank line, which only the Go SDK dispatches).
 func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 	if p.oversized {
 		if s.policy.Mode != Active {
@@ -397,21 +462,62 @@ func (s *stream) judgePiece(ctx context.Context, p ssePiece) ([]byte, bool) {
 		return s.oversizedNotice(ctx), true
 	}
 	s.dropping = false
-	if p.unfinished {
-		return nil, false
+	raw := p.data
+	if !s.sseStarted {
+		s.sseStarted = true
+		raw = bytes.TrimPrefix(raw, utf8BOM)
 	}
-	ev := parseSSEEvent(p.data)
+	ev := parseSSEEvent(raw)
+	// An endpoint event's URL is checked instead of being parsed as a
+	// message; the Go SDK's reading of it still is, below: the Go client
+	// takes any later event's data, endpoint or not, for a message.
+	endpoint := s.get && isEndpointEvent(ev)
+	if endpoint {
+		if out, changed := s.judgeEndpoint(ctx, ev); changed {
+			return out, true
+		}
+	}
 	// An event with empty data (a resumable server's priming event: an id
 	// and "data:") is never dispatched to the client, so it carries no
 	// message to judge; its id must still reach the client.
-	if !ev.hasData || len(ev.data) == 0 {
-		return nil, false
+	// An event the stream ends in without a blank line is dispatched by
+	// the Go SDK alone, which then fails on it unless it is JSON.
+	hasData := ev.hasData && len(ev.data) > 0
+	// judged: the spec's reading was judged and passed. A complete event
+	// whose data is not JSON is withheld in active mode and logged as such
+	// in passive mode, so a judged one needs no Go reading if its lines
+	// are the same to the Go SDK (see goSDKData).
+	judged := false
+	if !endpoint && hasData && (!p.unfinished || s.parses(ev.data)) {
+		if data, ok := s.inspectMessage(ctx, ev.data); ok {
+			return ev.encode(data), true
+		}
+		judged = true
 	}
-	data, ok := s.inspectMessage(ctx, ev.data)
-	if !ok {
-		return nil, false
+	// The Go SDK's reading is judged too when it is a message: where it
+	// is not JSON the Go client fails on it, whatever mcpgate does.
+	if alt, ok := goSDKData(p.data, ev, judged || !hasData); ok && s.parses(alt) {
+		if data, ok := s.inspectMessage(ctx, alt); ok {
+			// Lines the spec reads as unknown fields hold the Go
+			// reading's message: only id, event and retry are kept.
+			return ev.knownFields().encode(data), true
+		}
 	}
-	return ev.encode(data), true
+	// An event ending in a lone CR ends the event for the spec but not
+	// the line for the Go SDK, which would read on into the next event
+	// ("data:\r\r" then "{...}" is a data line holding a message to it).
+	// An LF after the CR changes nothing for the spec (CR LF is one line
+	// end) and ends the Go SDK's line, so each event is read on its own.
+	if s.policy.Mode == Active && bytes.HasSuffix(p.data, []byte("\r")) {
+		return append(bytes.Clone(p.data), '\n'), true
+	}
+	return nil, false
+}
+
+// parses reports whether a client could take b for a JSON message; the
+// depth check comes first, as everywhere before gjson (bounds.go).
+func (s *stream) parses(b []byte) bool {
+	return !jsondepth.Exceeds(b, s.policy.maxDepth()) && utf8.Valid(b) && gjson.ValidBytes(b)
 }
 
 // oversizedNotice is the SSE event sent instead of an event too large to
