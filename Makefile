@@ -73,6 +73,29 @@ server-everything:
 	  npm install --prefix $(CURDIR)/.cache/npm --no-audit --no-fund --silent \
 	    @modelcontextprotocol/server-everything@$(SERVER_EVERYTHING_VERSION); }
 
+# The interop matrix (cmd/mcpgate/interop_test.go) runs the official
+# TypeScript SDK and Python mcp, pinned, from the git-ignored .cache/:
+# npm into .cache/interop-ts, a venv in .cache/interop-py. Without npm or
+# python3 this fails in CI and the tests skip locally.
+INTEROP_TS_SDK_VERSION ?= 1.32.2
+INTEROP_PY_MCP_VERSION ?= 2.3.0
+.PHONY: interop interop-ts interop-py
+interop: interop-ts interop-py
+
+interop-ts:
+	@grep -qs '"version": "$(INTEROP_TS_SDK_VERSION)"' $(CURDIR)/.cache/interop-ts/node_modules/@modelcontextprotocol/sdk/package.json || { \
+	  command -v npm >/dev/null || { echo "npm not on PATH: the interop tests fail in CI, skip locally"; test -z "$$CI"; exit; }; \
+	  echo "installing @modelcontextprotocol/sdk@$(INTEROP_TS_SDK_VERSION) into .cache/interop-ts/"; \
+	  npm install --prefix $(CURDIR)/.cache/interop-ts --no-audit --no-fund --silent --save-exact \
+	    @modelcontextprotocol/sdk@$(INTEROP_TS_SDK_VERSION); }
+
+interop-py:
+	@$(CURDIR)/.cache/interop-py/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("mcp") != "$(INTEROP_PY_MCP_VERSION)")' 2>/dev/null || { \
+	  command -v python3 >/dev/null || { echo "python3 not on PATH: the interop tests fail in CI, skip locally"; test -z "$$CI"; exit; }; \
+	  echo "installing mcp==$(INTEROP_PY_MCP_VERSION) into .cache/interop-py/"; \
+	  python3 -m venv $(CURDIR)/.cache/interop-py && \
+	  $(CURDIR)/.cache/interop-py/bin/pip install --quiet --disable-pip-version-check mcp==$(INTEROP_PY_MCP_VERSION); }
+
 # The admin page's test renders it in headless Chromium (Debian package).
 chromium:
 	@command -v chromium >/dev/null || { \
@@ -89,7 +112,7 @@ vet:
 # End-to-end tests need Envoy; they fail (not skip) without it unless
 # MCPGATE_SKIP_ENVOY=1 is set. The conformance tests fail in CI without
 # the suite unless MCPGATE_SKIP_CONFORMANCE=1.
-test: envoy redis server-everything hadolint chromium conformance vet
+test: envoy redis server-everything interop hadolint chromium conformance vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 	$(MAKE) fuzz
 

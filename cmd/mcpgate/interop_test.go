@@ -1,0 +1,177 @@
+package main
+
+// interop_test.go is the interop matrix (issue 21): the official TS, Python
+// and Go SDK clients × server-everything (Streamable HTTP and legacy SSE)
+// and the TS and Python SDK servers of interop/, each pair run directly and
+// through `mcpgate run` in passive and active mode. What the client SDK
+// hands the application must equal the direct run; in active mode it may
+// differ only where the allowlist says: a tool outside it is absent from
+// tools/list and calling it gets the gateway's error.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// interopAllowed is the active gateway's allowlist: secret_admin and most
+// of server-everything's tools are outside it.
+var interopAllowed = []string{"echo", "get-sum"}
+
+type interopServer struct {
+	name     string
+	kind     string // the client transport: "streamable" or "sse"
+	resource string // the URI the script reads
+	start    func(t *testing.T) string
+}
+
+func interopServers() []interopServer {
+	const doc = "demo://resource/static/document/architecture.md"
+	return []interopServer{
+		{"everything-streamable", "streamable", doc, func(t *testing.T) string { return startEverything(t, "streamableHttp") + "/mcp" }},
+		{"everything-sse", "sse", doc, func(t *testing.T) string { return startEverything(t, "sse") + "/sse" }},
+		{"ts-server", "streamable", "interop://note", func(t *testing.T) string { u, _ := startSDKServer(t, "ts"); return u }},
+		{"py-server", "streamable", "interop://note", func(t *testing.T) string { u, _ := startSDKServer(t, "py"); return u }},
+	}
+}
+
+type interopClient struct {
+	name string
+	run  func(ctx context.Context, t testing.TB, kind, url, resource string) transcript
+}
+
+var interopClients = []interopClient{
+	{"ts", func(ctx context.Context, t testing.TB, kind, url, resource string) transcript {
+		return runScriptClient(ctx, t, "ts", kind, url, resource)
+	}},
+	{"py", func(ctx context.Context, t testing.TB, kind, url, resource string) transcript {
+		return runScriptClient(ctx, t, "py", kind, url, resource)
+	}},
+	{"go", goClientTranscript},
+}
+
+// interopKnownFailures are pairs that fail on this branch for a reason
+// fixed elsewhere; the key is "server/client/mode". Active mode replaces
+// legacy SSE's endpoint event (its data is a URL, not JSON) with a -32003
+// error, and every client then fails to connect.
+var interopKnownFailures = map[string]string{
+	"everything-sse/ts/active": "legacy SSE in active mode: fixed on the bounds branch",
+	"everything-sse/py/active": "legacy SSE in active mode: fixed on the bounds branch",
+	"everything-sse/go/active": "legacy SSE in active mode: fixed on the bounds branch",
+}
+
+func TestInterop(t *testing.T) {
+	envoyBinary(t)
+	start := time.Now()
+	t.Cleanup(func() { t.Logf("interop matrix: %s", time.Since(start).Round(time.Second)) })
+	for _, srv := range interopServers() {
+		t.Run(srv.name, func(t *testing.T) {
+			t.Parallel()
+			upstream := srv.start(t)
+			gateways := map[string]string{}
+			for _, mode := range []string{"passive", "active"} {
+				// A policy (and pin store) per gateway: pins are per backend
+				// name, and every gateway's backend is "default".
+				policy := interopPolicy(t, interopAllowed)
+				gw, _ := startGateway(t, "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", policy, "--mode", mode)
+				gateways[mode] = gw
+			}
+			for _, c := range interopClients {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					ctx := context.Background()
+					direct := c.run(ctx, t, srv.kind, upstream, srv.resource)
+					checkDirect(t, direct)
+					for _, mode := range []string{"passive", "active"} {
+						t.Run(mode, func(t *testing.T) {
+							if why, ok := interopKnownFailures[srv.name+"/"+c.name+"/"+mode]; ok {
+								t.Skip(why)
+							}
+							want := direct
+							if mode == "active" {
+								want = activeExpectation(t, direct, interopAllowed)
+							}
+							got := c.run(ctx, t, srv.kind, gateways[mode], srv.resource)
+							if w, g := canonical(t, want), canonical(t, got); w != g {
+								t.Errorf("%s client through the %s gateway differs from the direct run\nwant: %s\ngot:  %s", c.name, mode, w, g)
+							}
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+// checkDirect fails on a direct run that did not exercise the script, so
+// a broken client cannot make every comparison trivially equal.
+func checkDirect(t *testing.T, tr transcript) {
+	t.Helper()
+	if _, failed := tr["connect"]; failed {
+		t.Fatalf("direct run did not connect: %v", tr["connect"])
+	}
+	tools, _ := tr["tools"].(map[string]any)
+	items, _ := tools["items"].([]any)
+	calls, _ := tr["calls"].([]any)
+	read, _ := tr["read"].(map[string]any)
+	if len(items) < 2 || len(calls) != len(interopCalls) || read["contents"] == nil {
+		t.Fatalf("direct run incomplete: %s", canonical(t, tr))
+	}
+	echo, _ := calls[0].(map[string]any)
+	if echo["result"] == nil {
+		t.Fatalf("direct echo call failed: %v", echo)
+	}
+}
+
+// activeExpectation is the direct transcript as the allowlist changes it.
+func activeExpectation(t *testing.T, direct transcript, allowed []string) transcript {
+	t.Helper()
+	want := roundTrip(t, direct)
+	if tools, ok := want["tools"].(map[string]any); ok {
+		if items, ok := tools["items"].([]any); ok {
+			tools["items"] = slices.DeleteFunc(items, func(it any) bool {
+				name, _ := it.(map[string]any)["name"].(string)
+				return !slices.Contains(allowed, name)
+			})
+		}
+	}
+	calls, _ := want["calls"].([]any)
+	for i, c := range calls {
+		tool, _ := c.(map[string]any)["tool"].(string)
+		if !slices.Contains(allowed, tool) {
+			calls[i] = map[string]any{"tool": tool, "error": map[string]any{
+				"code":    float64(-32001),
+				"message": fmt.Sprintf("mcpgate: tool %q is not allowed by policy tool_allowlist (backend default)", tool),
+			}}
+		}
+	}
+	return want
+}
+
+// interopPolicy writes the gateways' policy: the allowlist (active mode
+// enforces it) and a pin store in the test's temporary directory.
+func interopPolicy(t *testing.T, allowed []string) string {
+	t.Helper()
+	dir := t.TempDir()
+	list, _ := json.Marshal(allowed)
+	policy := filepath.Join(dir, "policy.yaml")
+	text := fmt.Sprintf("pinning:\n  store: %s\nbackends:\n  default:\n    allowed_tools: %s\n", filepath.Join(dir, "pins"), list)
+	if err := os.WriteFile(policy, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return policy
+}
+
+func canonical(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
