@@ -123,8 +123,8 @@ func goClientTranscript(ctx context.Context, t testing.TB, kind, url, resource s
 		return roundTrip(t, out)
 	}
 	defer cs.Close()
-	info := cs.InitializeResult().ServerInfo
-	out["server"] = map[string]any{"name": info.Name, "version": info.Version}
+	init := cs.InitializeResult()
+	out["server"] = map[string]any{"name": init.ServerInfo.Name, "version": init.ServerInfo.Version, "protocolVersion": init.ProtocolVersion}
 
 	type named struct {
 		Name        string `json:"name"`

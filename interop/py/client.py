@@ -46,9 +46,13 @@ def dump(model) -> dict:
 async def run(kind: str, url: str, resource_uri: str) -> dict:
     server = sse_client(url) if kind == "sse" else url
     out: dict = {}
-    async with Client(server, client_info=None) as client:
+    async with Client(server) as client:
         info = client.server_info
-        out["server"] = {"name": info.name if info else "", "version": info.version if info else ""}
+        out["server"] = {
+            "name": info.name if info else "",
+            "version": info.version if info else "",
+            "protocolVersion": client.protocol_version,
+        }
 
         async def tools():
             res = await client.list_tools()

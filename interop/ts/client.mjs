@@ -46,6 +46,14 @@ async function attempt(fn) {
 const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 const transport = kind === "sse" ? new SSEClientTransport(new URL(url)) : new StreamableHTTPClientTransport(new URL(url));
+// The SDK tells the transport the negotiated protocol version and keeps it
+// to itself otherwise; record it on the way.
+let protocolVersion = "";
+const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
+transport.setProtocolVersion = (v) => {
+  protocolVersion = v;
+  setProtocolVersion?.(v);
+};
 const client = new Client({ name: "interop-ts", version: "0" });
 const out = {};
 try {
@@ -55,7 +63,7 @@ try {
   process.exit(0);
 }
 const info = client.getServerVersion();
-out.server = { name: info?.name ?? "", version: info?.version ?? "" };
+out.server = { name: info?.name ?? "", version: info?.version ?? "", protocolVersion };
 out.tools = await attempt(async () => {
   const res = await client.listTools();
   return { items: res.tools.map((t) => ({ name: t.name, description: t.description ?? "" })).sort(byName) };
