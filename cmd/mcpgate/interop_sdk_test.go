@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -268,4 +269,49 @@ func executions(t testing.TB, execLog, tool string) int {
 		}
 	}
 	return n
+}
+
+// startGoSDKServer serves the Go SDK (from go.mod) counterpart of
+// interop/ts/server.mjs and interop/py/server.py: the same tools, prompt
+// and resource, executions recorded the same way.
+func startGoSDKServer(t testing.TB) (url, execLog string) {
+	t.Helper()
+	execLog = filepath.Join(t.TempDir(), "executions")
+	executed := func(name string) {
+		f, err := os.OpenFile(execLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Errorf("record execution: %v", err)
+			return
+		}
+		defer f.Close()
+		fmt.Fprintf(f, "tool %s\n", name)
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "interop-go-server", Version: "1.0.0"}, nil)
+	type echoIn struct {
+		Message string `json:"message"`
+	}
+	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Echoes the message back."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in echoIn) (*mcp.CallToolResult, any, error) {
+			executed("echo")
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "echo: " + in.Message}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "secret_admin", Description: "Administrative operation that policy keeps from clients."},
+		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+			executed("secret_admin")
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "secret_admin ran"}}}, nil, nil
+		})
+	s.AddPrompt(&mcp.Prompt{Name: "greeting", Description: "A friendly greeting.", Arguments: []*mcp.PromptArgument{{Name: "name", Required: true}}},
+		func(_ context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			return &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{
+				{Role: "user", Content: &mcp.TextContent{Text: "Hello, " + req.Params.Arguments["name"] + "!"}},
+			}}, nil
+		})
+	s.AddResource(&mcp.Resource{URI: "interop://note", Name: "note", Description: "A short note.", MIMEType: "text/plain"},
+		func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{
+				{URI: req.Params.URI, MIMEType: "text/plain", Text: "interop note"},
+			}}, nil
+		})
+	port := serveBackend(t, mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil))
+	return fmt.Sprintf("http://127.0.0.1:%d/mcp", port), execLog
 }

@@ -1,7 +1,7 @@
 package main
 
-// interop_smuggle_test.go: issue 14's class 1 against the real TS and
-// Python SDK servers. A tools/call of a tool outside the allowlist that
+// interop_smuggle_test.go: issue 14's class 1 against the real TS, Python
+// and Go SDK servers. A tools/call of a tool outside the allowlist that
 // also carries a result or error member is a request to the server
 // whatever else it carries; through a passive gateway the test records
 // which SDK servers execute it, and through an active gateway it must be
@@ -16,19 +16,20 @@ import (
 // smuggledCalls are tools/call requests of secret_admin with a member a
 // request must not have, alone and in a batch, and which SDK servers
 // execute each when nothing stops it (observed with the versions `make
-// interop` pins: the TS SDK refuses every one as an invalid message, the
-// Python SDK runs the call when it carries a result and treats it as a
-// response when it carries an error; neither accepts a batch).
+// interop` and go.mod pin: the TS SDK refuses every one as an invalid
+// message; the Python SDK runs the call when it carries a result and takes
+// it for a response when it carries an error; the Go SDK runs all three;
+// none accepts a batch).
 var smuggledCalls = []struct {
 	name, body string
 	runs       map[string]bool // SDK → executes it
 }{
 	{"result-object", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}},"result":{}}`,
-		map[string]bool{"py": true}},
+		map[string]bool{"py": true, "go": true}},
 	{"result-null", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}},"result":null}`,
-		map[string]bool{"py": true}},
+		map[string]bool{"py": true, "go": true}},
 	{"error", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}},"error":{"code":-32000,"message":"x"}}`,
-		nil},
+		map[string]bool{"go": true}},
 	{"batch-result-object", `[{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}},"result":{}}]`,
 		nil},
 }
@@ -48,16 +49,25 @@ var smuggleKnownFailures = map[string]string{
 	"py/result-null":         smuggleFixedElsewhere,
 	"py/error":               smuggleFixedElsewhere,
 	"py/batch-result-object": smuggleFixedElsewhere,
+	"go/result-object":       smuggleFixedElsewhere,
+	"go/result-null":         smuggleFixedElsewhere,
+	"go/error":               smuggleFixedElsewhere,
+	"go/batch-result-object": smuggleFixedElsewhere,
 }
 
 const smuggleFixedElsewhere = "class-1 smuggle in active mode: fixed on the guard branch"
 
 func TestInteropSmuggle(t *testing.T) {
 	envoyBinary(t)
-	for _, sdk := range []string{"ts", "py"} {
+	for _, sdk := range []string{"ts", "py", "go"} {
 		t.Run(sdk, func(t *testing.T) {
 			t.Parallel()
-			upstream, execLog := startSDKServer(t, sdk)
+			var upstream, execLog string
+			if sdk == "go" {
+				upstream, execLog = startGoSDKServer(t)
+			} else {
+				upstream, execLog = startSDKServer(t, sdk)
+			}
 			for _, mode := range []string{"passive", "active"} {
 				t.Run(mode, func(t *testing.T) {
 					gw, _ := startGateway(t, "--upstream", upstream, "--listen", "127.0.0.1:0",

@@ -2,7 +2,7 @@ package main
 
 // interop_test.go is the interop matrix (issue 21): the official TS, Python
 // and Go SDK clients × server-everything (Streamable HTTP and legacy SSE)
-// and the TS and Python SDK servers of interop/, each pair run directly and
+// the TS and Python SDK servers of interop/ and their Go SDK twin, each pair run directly and
 // through `mcpgate run` in passive and active mode. What the client SDK
 // hands the application must equal the direct run; in active mode it may
 // differ only where the allowlist says: a tool outside it is absent from
@@ -37,6 +37,7 @@ func interopServers() []interopServer {
 		{"everything-sse", "sse", doc, func(t *testing.T) string { return startEverything(t, "sse") + "/sse" }},
 		{"ts-server", "streamable", "interop://note", func(t *testing.T) string { u, _ := startSDKServer(t, "ts"); return u }},
 		{"py-server", "streamable", "interop://note", func(t *testing.T) string { u, _ := startSDKServer(t, "py"); return u }},
+		{"go-server", "streamable", "interop://note", func(t *testing.T) string { u, _ := startGoSDKServer(t); return u }},
 	}
 }
 
