@@ -88,6 +88,7 @@ func TestInterop(t *testing.T) {
 					ctx := context.Background()
 					direct := c.run(ctx, t, srv.kind, upstream, srv.resource)
 					checkDirect(t, direct)
+					t.Logf("%s direct run: protocol version %v", t.Name(), direct["server"].(map[string]any)["protocolVersion"])
 					for _, mode := range []string{"passive", "active"} {
 						t.Run(mode, func(t *testing.T) {
 							if why, ok := interopKnownFailures[srv.name+"/"+c.name+"/"+mode]; ok {
