@@ -46,7 +46,9 @@ def dump(model) -> dict:
 async def run(kind: str, url: str, resource_uri: str) -> dict:
     server = sse_client(url) if kind == "sse" else url
     out: dict = {}
-    async with Client(server) as client:
+    # A request left unanswered is recorded as a timeout error rather than
+    # hanging the matrix.
+    async with Client(server, read_timeout_seconds=20) as client:
         info = client.server_info
         out["server"] = {
             "name": info.name if info else "",

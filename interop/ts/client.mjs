@@ -43,6 +43,10 @@ async function attempt(fn) {
   }
 }
 
+// A request left unanswered is recorded as a timeout error rather than
+// hanging the matrix for the SDK's default minute.
+const opts = { timeout: 20000 };
+
 const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 const transport = kind === "sse" ? new SSEClientTransport(new URL(url)) : new StreamableHTTPClientTransport(new URL(url));
@@ -65,13 +69,13 @@ try {
 const info = client.getServerVersion();
 out.server = { name: info?.name ?? "", version: info?.version ?? "", protocolVersion };
 out.tools = await attempt(async () => {
-  const res = await client.listTools();
+  const res = await client.listTools(undefined, opts);
   return { items: res.tools.map((t) => ({ name: t.name, description: t.description ?? "" })).sort(byName) };
 });
 out.calls = [];
 for (const [name, args] of calls) {
   const res = await attempt(async () => {
-    const r = await client.callTool({ name, arguments: args });
+    const r = await client.callTool({ name, arguments: args }, undefined, opts);
     const result = { content: r.content ?? [], isError: r.isError === true };
     if (r.structuredContent !== undefined) result.structuredContent = r.structuredContent;
     return { result };
@@ -79,15 +83,15 @@ for (const [name, args] of calls) {
   out.calls.push({ tool: name, ...res });
 }
 out.prompts = await attempt(async () => {
-  const res = await client.listPrompts();
+  const res = await client.listPrompts(undefined, opts);
   return { items: res.prompts.map((p) => ({ name: p.name, description: p.description ?? "" })).sort(byName) };
 });
 out.resources = await attempt(async () => {
-  const res = await client.listResources();
+  const res = await client.listResources(undefined, opts);
   return { items: res.resources.map((r) => ({ uri: r.uri, name: r.name })) };
 });
 out.read = await attempt(async () => {
-  const res = await client.readResource({ uri: resourceURI });
+  const res = await client.readResource({ uri: resourceURI }, opts);
   return { contents: res.contents.map((c) => ({ uri: c.uri, mimeType: c.mimeType ?? "", text: c.text ?? "", blob: c.blob ?? "" })) };
 });
 await client.close();
