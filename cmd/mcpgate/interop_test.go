@@ -12,9 +12,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -89,12 +91,20 @@ func TestInterop(t *testing.T) {
 				gw, _ := startGateway(t, "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", policy, "--mode", mode)
 				gateways[mode] = gw
 			}
+			// What the SDKs agree on about one server, the gateway must
+			// not make them disagree on; checked once every client ran.
+			var mu sync.Mutex
+			directs := map[string]transcript{}
+			t.Cleanup(func() { sameAcrossSDKs(t, directs) })
 			for _, c := range interopClients {
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
 					ctx := context.Background()
 					direct := c.run(ctx, t, srv.kind, upstream, srv.resource)
 					checkDirect(t, direct)
+					mu.Lock()
+					directs[c.name] = direct
+					mu.Unlock()
 					t.Logf("%s direct run: protocol version %v", t.Name(), direct["server"].(map[string]any)["protocolVersion"])
 					for _, mode := range []string{"passive", "active"} {
 						t.Run(mode, func(t *testing.T) {
@@ -135,6 +145,48 @@ func checkDirect(t *testing.T, tr transcript) {
 	if echo["result"] == nil {
 		t.Fatalf("direct echo call failed: %v", echo)
 	}
+}
+
+// sameAcrossSDKs: the three SDKs' direct runs against one server list the
+// same tools, prompts and resources and read the same resource text.
+func sameAcrossSDKs(t *testing.T, directs map[string]transcript) {
+	t.Helper()
+	views := map[string]string{}
+	for name, tr := range directs {
+		views[name] = canonical(t, map[string]any{
+			"tools": toolsWithout(tr["tools"], capabilityGated), "prompts": tr["prompts"], "resources": tr["resources"], "read": tr["read"],
+		})
+	}
+	names := slices.Sorted(maps.Keys(views))
+	if len(names) < 2 {
+		return
+	}
+	for _, name := range names[1:] {
+		if views[name] != views[names[0]] {
+			t.Errorf("the %s and %s SDK clients saw different listings directly\n%s: %s\n%s: %s",
+				names[0], name, names[0], views[names[0]], name, views[name])
+		}
+	}
+}
+
+// capabilityGated are tools server-everything lists only to clients that
+// declare a capability (the Go SDK client declares roots by default).
+var capabilityGated = []string{"get-roots-list"}
+
+// toolsWithout is a transcript's tools entry without the named tools.
+func toolsWithout(tools any, names []string) any {
+	m, ok := tools.(map[string]any)
+	if !ok {
+		return tools
+	}
+	items, _ := m["items"].([]any)
+	var kept []any
+	for _, it := range items {
+		if name, _ := it.(map[string]any)["name"].(string); !slices.Contains(names, name) {
+			kept = append(kept, it)
+		}
+	}
+	return map[string]any{"items": kept}
 }
 
 // activeExpectation is the direct transcript as the allowlist changes it.
