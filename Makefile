@@ -74,27 +74,29 @@ server-everything:
 	    @modelcontextprotocol/server-everything@$(SERVER_EVERYTHING_VERSION); }
 
 # The interop matrix (cmd/mcpgate/interop_test.go) runs the official
-# TypeScript SDK and Python mcp, pinned, from the git-ignored .cache/:
-# npm into .cache/interop-ts, a venv in .cache/interop-py. Without npm or
-# python3 this fails in CI and the tests skip locally.
-INTEROP_TS_SDK_VERSION ?= 1.32.2
-INTEROP_PY_MCP_VERSION ?= 2.3.0
+# TypeScript SDK and Python mcp, pinned with all their dependencies in
+# interop/ts/package-lock.json and interop/py/requirements.txt, from the
+# git-ignored .cache/ (npm ci into .cache/interop-ts, a venv in
+# .cache/interop-py). Without npm or python3 this fails in CI and the tests
+# skip locally.
 .PHONY: interop interop-ts interop-py
 interop: interop-ts interop-py
 
 interop-ts:
-	@grep -qs '"version": "$(INTEROP_TS_SDK_VERSION)"' $(CURDIR)/.cache/interop-ts/node_modules/@modelcontextprotocol/sdk/package.json || { \
+	@cmp -s interop/ts/package-lock.json $(CURDIR)/.cache/interop-ts/package-lock.json || { \
 	  command -v npm >/dev/null || { echo "npm not on PATH: the interop tests fail in CI, skip locally"; test -z "$$CI"; exit; }; \
-	  echo "installing @modelcontextprotocol/sdk@$(INTEROP_TS_SDK_VERSION) into .cache/interop-ts/"; \
-	  npm install --prefix $(CURDIR)/.cache/interop-ts --no-audit --no-fund --silent --save-exact \
-	    @modelcontextprotocol/sdk@$(INTEROP_TS_SDK_VERSION); }
+	  echo "installing interop/ts/package-lock.json (@modelcontextprotocol/sdk) into .cache/interop-ts/"; \
+	  mkdir -p $(CURDIR)/.cache/interop-ts && \
+	  cp interop/ts/package.json interop/ts/package-lock.json $(CURDIR)/.cache/interop-ts/ && \
+	  npm ci --prefix $(CURDIR)/.cache/interop-ts --no-audit --no-fund --silent; }
 
 interop-py:
-	@$(CURDIR)/.cache/interop-py/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("mcp") != "$(INTEROP_PY_MCP_VERSION)")' 2>/dev/null || { \
+	@cmp -s interop/py/requirements.txt $(CURDIR)/.cache/interop-py/requirements.txt || { \
 	  command -v python3 >/dev/null || { echo "python3 not on PATH: the interop tests fail in CI, skip locally"; test -z "$$CI"; exit; }; \
-	  echo "installing mcp==$(INTEROP_PY_MCP_VERSION) into .cache/interop-py/"; \
+	  echo "installing interop/py/requirements.txt (mcp) into .cache/interop-py/"; \
 	  python3 -m venv $(CURDIR)/.cache/interop-py && \
-	  $(CURDIR)/.cache/interop-py/bin/pip install --quiet --disable-pip-version-check mcp==$(INTEROP_PY_MCP_VERSION); }
+	  $(CURDIR)/.cache/interop-py/bin/pip install --quiet --disable-pip-version-check -r interop/py/requirements.txt && \
+	  cp interop/py/requirements.txt $(CURDIR)/.cache/interop-py/; }
 
 # The admin page's test renders it in headless Chromium (Debian package).
 chromium:
