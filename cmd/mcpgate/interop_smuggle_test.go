@@ -8,6 +8,8 @@ package main
 // refused without the tool ever running.
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -22,37 +24,45 @@ import (
 // none accepts a batch).
 var smuggledCalls = []struct {
 	name, body string
+	modern     bool            // sent as a 2026-07-28 request, without a session
 	runs       map[string]bool // SDK → executes it
 }{
 	{"result-object", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}},"result":{}}`,
-		map[string]bool{"py": true, "go": true}},
+		false, map[string]bool{"py": true, "go": true}},
 	{"result-null", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}},"result":null}`,
-		map[string]bool{"py": true, "go": true}},
+		false, map[string]bool{"py": true, "go": true}},
 	{"error", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}},"error":{"code":-32000,"message":"x"}}`,
-		map[string]bool{"go": true}},
+		false, map[string]bool{"go": true}},
 	{"batch-result-object", `[{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}},"result":{}}]`,
-		nil},
+		false, nil},
+	// The 2026-07-28 protocol has no session: each request carries its
+	// version and capabilities in _meta. Only the Python SDK server speaks
+	// it, and on this path it runs the call even when it carries an error.
+	{"modern-result-object", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{},` + modernMeta + `},"result":{}}`,
+		true, map[string]bool{"py": true}},
+	{"modern-result-null", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{},` + modernMeta + `},"result":null}`,
+		true, map[string]bool{"py": true}},
+	{"modern-error", `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{},` + modernMeta + `},"error":{"code":-32000,"message":"x"}}`,
+		true, map[string]bool{"py": true}},
 }
+
+// modernMeta is the per-request envelope of the 2026-07-28 protocol.
+const modernMeta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
 
 // plainCall is the control: the same call without the smuggled member.
 const plainCall = `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"secret_admin","arguments":{}}}`
 
-// smuggleKnownFailures are active-mode cases this branch does not stop
-// yet (it forwards every one; the TS server refuses them itself, the
-// Python server runs secret_admin); the key is "sdk/case".
+// smuggleKnownFailures are cases active mode does not stop on this branch
+// (it forwards every one: the TS server refuses them itself, the Python
+// and Go servers run secret_admin); the key is the case's name.
 var smuggleKnownFailures = map[string]string{
-	"ts/result-object":       smuggleFixedElsewhere,
-	"ts/result-null":         smuggleFixedElsewhere,
-	"ts/error":               smuggleFixedElsewhere,
-	"ts/batch-result-object": smuggleFixedElsewhere,
-	"py/result-object":       smuggleFixedElsewhere,
-	"py/result-null":         smuggleFixedElsewhere,
-	"py/error":               smuggleFixedElsewhere,
-	"py/batch-result-object": smuggleFixedElsewhere,
-	"go/result-object":       smuggleFixedElsewhere,
-	"go/result-null":         smuggleFixedElsewhere,
-	"go/error":               smuggleFixedElsewhere,
-	"go/batch-result-object": smuggleFixedElsewhere,
+	"result-object":        smuggleFixedElsewhere,
+	"result-null":          smuggleFixedElsewhere,
+	"error":                smuggleFixedElsewhere,
+	"batch-result-object":  smuggleFixedElsewhere,
+	"modern-result-object": smuggleFixedElsewhere,
+	"modern-result-null":   smuggleFixedElsewhere,
+	"modern-error":         smuggleFixedElsewhere,
 }
 
 const smuggleFixedElsewhere = "class-1 smuggle in active mode: fixed on the guard branch"
@@ -81,10 +91,14 @@ func TestInteropSmuggle(t *testing.T) {
 					}
 					for _, c := range smuggledCalls {
 						t.Run(c.name, func(t *testing.T) {
-							if why, ok := smuggleKnownFailures[sdk+"/"+c.name]; ok && mode == "active" {
+							if why, ok := smuggleKnownFailures[c.name]; ok && mode == "active" {
 								t.Skip(why)
 							}
-							ran, body := smuggleOnceBody(t, gw, session, execLog, c.body)
+							post := func() string { b, _ := postSession(t, gw, session, c.body); return b }
+							if c.modern {
+								post = func() string { return postModern(t, gw, c.body) }
+							}
+							ran, body := smuggleOnceBody(t, execLog, post)
 							if mode == "passive" {
 								t.Logf("passive: the %s SDK server executed secret_admin for %s: %v (answer %q)", sdk, c.name, ran, truncate(body, 160))
 								// Only what reached the server shows the SDK's harm;
@@ -113,18 +127,39 @@ func TestInteropSmuggle(t *testing.T) {
 // executed secret_admin for it.
 func smuggleOnce(t *testing.T, gw, session, execLog, body string) bool {
 	t.Helper()
-	ran, _ := smuggleOnceBody(t, gw, session, execLog, body)
+	ran, _ := smuggleOnceBody(t, execLog, func() string { b, _ := postSession(t, gw, session, body); return b })
 	return ran
 }
 
-func smuggleOnceBody(t *testing.T, gw, session, execLog, body string) (bool, string) {
+// smuggleOnceBody runs post and reports whether the server executed
+// secret_admin meanwhile, and what post returned.
+func smuggleOnceBody(t *testing.T, execLog string, post func() string) (bool, string) {
 	t.Helper()
 	before := executions(t, execLog, "secret_admin")
-	answer, _ := postSession(t, gw, session, body)
+	answer := post()
 	if !strings.Contains(answer, "secret_admin ran") {
 		// A server that did not answer with the result may still run the
 		// tool after answering 202; give it the time a call takes.
 		time.Sleep(300 * time.Millisecond)
 	}
 	return executions(t, execLog, "secret_admin") > before, answer
+}
+
+// postModern posts body as a 2026-07-28 tools/call of secret_admin: no
+// session, the routing headers that version requires.
+func postModern(t *testing.T, u, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", "tools/call")
+	req.Header.Set("Mcp-Name", "secret_admin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
