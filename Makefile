@@ -86,6 +86,31 @@ server-filesystem:
 	  npm install --prefix $(CURDIR)/.cache/npm-filesystem --no-audit --no-fund --silent \
 	    @modelcontextprotocol/server-filesystem@$(SERVER_FILESYSTEM_VERSION); }
 
+# The interop matrix (cmd/mcpgate/interop_test.go) runs the official
+# TypeScript SDK and Python mcp, pinned with all their dependencies in
+# interop/ts/package-lock.json and interop/py/requirements.txt, from the
+# git-ignored .cache/ (npm ci into .cache/interop-ts, a venv in
+# .cache/interop-py). Without npm or python3 this fails in CI and the tests
+# skip locally.
+.PHONY: interop interop-ts interop-py
+interop: interop-ts interop-py
+
+interop-ts:
+	@cmp -s interop/ts/package-lock.json $(CURDIR)/.cache/interop-ts/package-lock.json || { \
+	  command -v npm >/dev/null || { echo "npm not on PATH: the interop tests fail in CI, skip locally"; test -z "$$CI"; exit; }; \
+	  echo "installing interop/ts/package-lock.json (@modelcontextprotocol/sdk) into .cache/interop-ts/"; \
+	  mkdir -p $(CURDIR)/.cache/interop-ts && \
+	  cp interop/ts/package.json interop/ts/package-lock.json $(CURDIR)/.cache/interop-ts/ && \
+	  npm ci --prefix $(CURDIR)/.cache/interop-ts --no-audit --no-fund --silent; }
+
+interop-py:
+	@cmp -s interop/py/requirements.txt $(CURDIR)/.cache/interop-py/requirements.txt || { \
+	  command -v python3 >/dev/null || { echo "python3 not on PATH: the interop tests fail in CI, skip locally"; test -z "$$CI"; exit; }; \
+	  echo "installing interop/py/requirements.txt (mcp) into .cache/interop-py/"; \
+	  python3 -m venv $(CURDIR)/.cache/interop-py && \
+	  $(CURDIR)/.cache/interop-py/bin/pip install --quiet --disable-pip-version-check -r interop/py/requirements.txt && \
+	  cp interop/py/requirements.txt $(CURDIR)/.cache/interop-py/; }
+
 # The admin page's test renders it in headless Chromium (Debian package).
 chromium:
 	@command -v chromium >/dev/null || { \
@@ -102,7 +127,7 @@ vet:
 # End-to-end tests need Envoy; they fail (not skip) without it unless
 # MCPGATE_SKIP_ENVOY=1 is set. The conformance tests fail in CI without
 # the suite unless MCPGATE_SKIP_CONFORMANCE=1.
-test: envoy redis server-everything server-filesystem hadolint chromium conformance vet
+test: envoy redis server-everything server-filesystem interop hadolint chromium conformance vet
 	$(GO) test -race -count=1 -timeout 10m ./...
 	$(MAKE) fuzz
 
