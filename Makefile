@@ -90,18 +90,20 @@ server-filesystem:
 # TypeScript SDK and Python mcp, pinned with all their dependencies in
 # interop/ts/package-lock.json and interop/py/requirements.txt, from the
 # git-ignored .cache/ (npm ci into .cache/interop-ts, a venv in
-# .cache/interop-py). Without npm or python3 this fails in CI and the tests
-# skip locally.
+# .cache/interop-py). A copy of the pin file is left beside each install
+# only once it has succeeded, so a broken install is retried. Without npm or
+# python3 this fails in CI and the tests skip locally.
 .PHONY: interop interop-ts interop-py
 interop: interop-ts interop-py
 
 interop-ts:
-	@cmp -s interop/ts/package-lock.json $(CURDIR)/.cache/interop-ts/package-lock.json || { \
+	@cmp -s interop/ts/package-lock.json $(CURDIR)/.cache/interop-ts/installed.lock || { \
 	  command -v npm >/dev/null || { echo "npm not on PATH: the interop tests fail in CI, skip locally"; test -z "$$CI"; exit; }; \
 	  echo "installing interop/ts/package-lock.json (@modelcontextprotocol/sdk) into .cache/interop-ts/"; \
 	  mkdir -p $(CURDIR)/.cache/interop-ts && \
 	  cp interop/ts/package.json interop/ts/package-lock.json $(CURDIR)/.cache/interop-ts/ && \
-	  npm ci --prefix $(CURDIR)/.cache/interop-ts --no-audit --no-fund --silent; }
+	  npm ci --prefix $(CURDIR)/.cache/interop-ts --no-audit --no-fund --silent && \
+	  cp interop/ts/package-lock.json $(CURDIR)/.cache/interop-ts/installed.lock; }
 
 interop-py:
 	@cmp -s interop/py/requirements.txt $(CURDIR)/.cache/interop-py/requirements.txt || { \
