@@ -3,6 +3,8 @@ package detectors
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"hash/fnv"
 	"os"
 	"path/filepath"
@@ -64,31 +66,49 @@ func loadTrain(tb testing.TB) []corpusRow {
 
 func loadJSONL(tb testing.TB, glob string) []corpusRow {
 	tb.Helper()
+	rows, err := readJSONL(glob)
+	if errors.Is(err, errNoCorpus) {
+		tb.Skipf("%v (set MCPGATE_CORPUS, or check out shared/corpus beside the repo)", err)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rows
+}
+
+var errNoCorpus = errors.New("no corpus")
+
+// readJSONL reads every row of the corpus files matching glob.
+func readJSONL(glob string) ([]corpusRow, error) {
 	var files []string
 	if corpusDir != "" {
 		files, _ = filepath.Glob(filepath.Join(corpusDir, glob))
 	}
 	if len(files) == 0 {
-		tb.Skipf("no corpus files %s under %q (set MCPGATE_CORPUS, or check out shared/corpus beside the repo)", glob, corpusDir)
+		return nil, fmt.Errorf("%w: no files %s under %q", errNoCorpus, glob, corpusDir)
 	}
 	var rows []corpusRow
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 		sc := bufio.NewScanner(fh)
 		sc.Buffer(make([]byte, 1<<20), 16<<20)
 		for sc.Scan() {
 			var r corpusRow
 			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				tb.Fatalf("%s: %v", f, err)
+				fh.Close()
+				return nil, fmt.Errorf("%s: %w", f, err)
 			}
 			rows = append(rows, r)
 		}
 		fh.Close()
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
 	}
-	return rows
+	return rows, nil
 }
 
 // attackCategories are what counts as "detected" for an injection row:
