@@ -26,6 +26,10 @@ type phraseSpec struct {
 	// keyword hit; it lets a common anchor ("://", "@") open a window only
 	// next to a verb, which keeps regexp work off ordinary links.
 	near []string
+	// also, when set, must occur somewhere in the window (before or after
+	// the keyword): a second anchor for keywords too common to open a
+	// window alone. List a literal every match contains.
+	also []string
 	// before/after override the default window around a keyword hit; set
 	// before for languages where the keyword (a verb) ends the phrase.
 	before, after int

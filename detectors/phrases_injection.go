@@ -12,6 +12,10 @@ var englishPhrases = []phraseSpec{
 	// --- English ---
 	{rule: "injection.override", lang: "en",
 		keywords: []string{"ignore", "disregard", "forget", "overlook", "override", "bypass", "neglect", "abandon", "discard", "set aside", "skip", "not follow", "not obey", "stop following", "regardless"},
+		// Every pattern names what is dismissed or what to say instead.
+		also: []string{"instruction", "directive", "prompt", "guideline", "guidance", "rules", "command", "constraint", "restriction", "programming", "policies", "orders", "above", "foregoing",
+			"told", "instructed", "taught", "programmed", "given", "task", "request",
+			"state", "say", "output", "print", "respond", "reply", "write", "answer", "tell", "return", "repeat", "claim"},
 		patterns: []string{
 			// verb … qualifier … instruction noun: "ignore all previous instructions"
 			`\b(?:ignore|disregard|forget|overlook|override|bypass|neglect|abandon|discard|set aside|skip)\b[^.!?\n]*?\b(?:previous|prior|above|earlier|preceding|former|all|any|every|your|initial|original|existing|system|developer|safety|those|these)\b[^.!?\n]*?\b(?:instructions?|directives?|prompts?|guidelines|guidance|rules|commands|constraints|restrictions|programming|policies|orders)\b`,
@@ -38,7 +42,10 @@ var englishPhrases = []phraseSpec{
 			`\bjailbr(?:eak|oken)\b`,
 		}},
 	{rule: "injection.system_prompt", lang: "en",
-		keywords: []string{"prompt", "instruction"},
+		// The colon is part of every match: "prompt" alone is in every
+		// document about prompts.
+		keywords: []string{"prompt:", "prompt :", "prompts:", "instruction:", "instruction :", "instructions:", "instructions :"},
+		before:   40, after: 4,
 		patterns: []string{
 			`\b(?:new|updated|revised|real|actual|true|additional)\s+(?:system\s+)?(?:prompt|instructions?)\s*:`,
 			`\bsystem\s+(?:prompt|instructions?)\s*:`,
@@ -81,12 +88,21 @@ var englishPhrases = []phraseSpec{
 			`\b(?:the\s+)?user\s+(?:must|should)\s+(?:not|never)\s+(?:know|see|be\s+told|find\s+out|notice)\b`,
 			`\bnever\s+(?:mention|reveal|disclose)\s+(?:this|these|that)\s+(?:instruction|message|step|tool)`,
 		}},
+	// "call the send_email tool": the match ends at the keyword, and
+	// "tool" is everywhere in MCP documentation, so a verb must precede
+	// it closely and the window reaches back, not forward.
 	{rule: "injection.tool_call", lang: "en",
-		keywords: []string{" tool", "invoke"},
-		before:   80,
+		keywords: []string{" tool", " function"},
+		near:     []string{"call", "invoke", "execute", "trigger", "run", "use"},
+		before:   72, after: 10,
 		patterns: []string{
 			`\b(?:call|invoke|execute|trigger|run|use)\s+(?:the\s+)?[` + "`" + `'"]?[a-z0-9]+(?:[_.-][a-z0-9]+)+[` + "`" + `'"]?\s+(?:tool|function)\b`,
-			`\binvoke\s+(?:the\s+)?[` + "`" + `'"]?[a-z][a-z0-9]*_[a-z0-9_]+[` + "`" + `'"]?\s*(?:\(|with\b)`,
 			`\b(?:you\s+must|you\s+should|please|now|immediately|then|first)\s+(?:call|invoke|use|run|execute)\s+(?:the\s+)?[` + "`" + `'"]?[a-z0-9_.-]+[` + "`" + `'"]?\s+tool\b`,
+		}},
+	{rule: "injection.tool_call", lang: "en",
+		keywords: []string{"invoke"},
+		before:   1, after: 80,
+		patterns: []string{
+			`\binvoke\s+(?:the\s+)?[` + "`" + `'"]?[a-z][a-z0-9]*_[a-z0-9_]+[` + "`" + `'"]?\s*(?:\(|with\b)`,
 		}},
 }

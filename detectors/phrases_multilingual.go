@@ -7,6 +7,7 @@ var multilingualPhrases = []phraseSpec{
 	// --- Spanish ---
 	{rule: "injection.override", lang: "es",
 		keywords: []string{"ignora", "ignore", "olvida", "olvíd", "descarta", "omite", "pasa por alto", "caso omiso", "no hagas caso"},
+		also:     []string{"instrucciones", "indicaciones", "directivas", "directrices", "reglas", "órdenes", "normas", "instruido", "lo que te", "lo que le", " y di", " y indica", " y responde", " y escrib"},
 		patterns: []string{`(?:ignora|ignore|ignoren|ignorar|olvida|olvide|olviden|olvidar|olvídate|olvídese|descarta|descarte|omite|omita|pasa por alto|haz caso omiso|no hagas caso)[^.!?\n]*?(?:instrucciones|indicaciones|directivas|directrices|reglas|órdenes|normas|instruido|lo que (?:te|le) (?:han|hayan) dicho)`,
 			`(?:ignora|ignore|olvida)\s+(?:la|el|los|las|esta|este)\s+[^.!?\n]+?\s+y\s+(?:di|diga|indica|indique|responde|responda|escribe|escriba)`}},
 	{rule: "injection.role_hijack", lang: "es",
@@ -22,6 +23,7 @@ var multilingualPhrases = []phraseSpec{
 	// --- French ---
 	{rule: "injection.override", lang: "fr",
 		keywords: []string{"ignore", "oublie", "néglige", "ne tiens pas compte", "ne tenez pas compte", "abstraction", "écarte"},
+		also:     []string{"instructions", "consignes", "directives", "règles", "indications", "ordres", "tout ce qu", "et indique", "et dis", "et dites", "et répond", "et écri", "et affirme"},
 		patterns: []string{`(?:ignore[rsz]?|oublie[rsz]?|néglige[rsz]?|ne tiens pas compte|ne tenez pas compte|fai(?:s|tes) abstraction|écarte[rsz]?)[^.!?\n]*?(?:instructions|consignes|directives|règles|indications|ordres|tout ce qu)`,
 			`(?:ignore[rsz]?|oublie[rsz]?)\s+(?:la|le|les|cette|ce)\s+[^.!?\n]+?\s+et\s+(?:indique|dis|dites|réponds|répondez|écris|écrivez|affirme)`}},
 	{rule: "injection.role_hijack", lang: "fr",
@@ -53,6 +55,7 @@ var multilingualPhrases = []phraseSpec{
 	// --- Portuguese ---
 	{rule: "injection.override", lang: "pt",
 		keywords: []string{"ignor", "esqueça", "esqueca", "esquece", "desconsider", "despreze"},
+		also:     []string{"instruções", "instrucoes", "orientações", "diretrizes", "regras", "ordens", "comandos", "disseram", "dito", "falaram"},
 		patterns: []string{`(?:ignore|ignora|ignorar|ignorem|esqueça|esqueca|esquece|esquecer|desconsidere|desconsidera|despreze)[^.!?\n]*?(?:instruções|instrucoes|orientações|diretrizes|regras|ordens|comandos|o que (?:lhe|te) (?:foi )?(?:disseram|dito|falaram))`}},
 	{rule: "injection.role_hijack", lang: "pt",
 		keywords: []string{"agora você é", "a partir de agora", "finja ser", "aja como"},

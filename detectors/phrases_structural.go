@@ -7,15 +7,22 @@ var structuralPhrases = []phraseSpec{
 	// Chat-template markers have no business in tool output or documents: a
 	// model may take what follows for a real system or user turn.
 	{rule: "injection.chat_marker",
-		keywords: []string{"<|", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "###", "<system>", "</system>", "_of_turn>"},
+		keywords: []string{"<|", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "<system>", "</system>", "_of_turn>"},
+		before:   8, after: 24,
 		patterns: []string{
 			`<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|eot_id|begin_of_text|start_header_id|end_header_id|end|tool)\|>`,
 			`\[/?inst\]`,
 			`<</?sys>>`,
-			`(?m)^[ \t]*#{2,}[ \t]*(?:system|instruction|instructions|assistant)[ \t]*:?[ \t]*$`,
-			`(?m)^[ \t]*#{2,}[ \t]*(?:system|instruction|instructions)[ \t]*:`,
 			`</?system>`,
 			`<(?:start|end)_of_turn>`,
+		}},
+	// "### System:" headings; "###" alone is every markdown heading.
+	{rule: "injection.chat_marker",
+		keywords: []string{"# system", "# instruction", "# assistant", "#system", "#instruction", "#assistant"},
+		before:   24, after: 20,
+		patterns: []string{
+			`(?m)^[ \t]*#{2,}[ \t]*(?:system|instruction|instructions|assistant)[ \t]*:?[ \t]*$`,
+			`(?m)^[ \t]*#{2,}[ \t]*(?:system|instruction|instructions)[ \t]*:`,
 		}},
 	{rule: "injection.important_tag",
 		after:    260,
@@ -34,10 +41,6 @@ var structuralPhrases = []phraseSpec{
 			`<img\b[^>]*?\bsrc\s*=\s*["']?https?://[^\s"'>]+`,
 		},
 		check: urlCarriesData},
-	{rule: "exfiltration.markdown_link", before: 210, after: 1010,
-		keywords: []string{"](http"},
-		patterns: []string{`(?:^|[^!])(\[[^\]\n]+\]\(\s*<?https?://[^\s)>]+)`},
-		check:    urlCarriesPlaceholder},
 	{rule: "exfiltration.send_to",
 		keywords: []string{"://", "www.", "@"},
 		near:     []string{"send", "upload", "forward", "transmit", "exfiltrate", "leak", "submit", "deliver"},
@@ -137,6 +140,57 @@ func urlCarriesPlaceholder(match string) bool {
 	}
 	return false
 }
+
+// findMarkdownLinks expands each "](http" in text[lo:hi] to the markdown
+// link around it, [label](http…), label on one line and at most
+// maxLinkLabel bytes, not an image (no '!' before '['). By hand, because a
+// regexp over a kilobyte window at every link was a large share of the
+// cost of scanning documentation.
+func findMarkdownLinks(text string, lo, hi int, spans [][2]int) [][2]int {
+	const maxLinkLabel, maxLinkURL = 210, 1010
+	for i := lo; i < hi; i++ {
+		j := strings.Index(text[i:hi], "](")
+		if j < 0 {
+			break
+		}
+		p := i + j // the ']'
+		i = p
+		u := p + 2
+		if len(text)-u < 7 || !strings.EqualFold(text[u:u+4], "http") {
+			continue
+		}
+		rest := text[u+4:]
+		if len(rest) > 0 && (rest[0] == 's' || rest[0] == 'S') {
+			rest = rest[1:]
+		}
+		if !strings.HasPrefix(rest, "://") {
+			continue
+		}
+		open := -1
+		for k := p - 1; k >= 0 && p-k <= maxLinkLabel && text[k] != ']' && text[k] != '\n'; k-- {
+			if text[k] == '[' && (k == 0 || text[k-1] != '!') {
+				open = k
+			}
+		}
+		if open < 0 || open == p-1 {
+			continue
+		}
+		end := u
+		for end < len(text) && end-u < maxLinkURL && !isLinkStop(text[end]) {
+			end++
+		}
+		spans = append(spans, [2]int{open, end})
+	}
+	return spans
+}
+
+func isLinkStop(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == ')' || c == '>'
+}
+
+// linkCarriesPlaceholder is urlCarriesPlaceholder on original (not
+// lower-cased) link text.
+func linkCarriesPlaceholder(link string) bool { return urlCarriesPlaceholder(strings.ToLower(link)) }
 
 func urlQuery(match string) string {
 	i := strings.IndexAny(match, "?#")

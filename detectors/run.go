@@ -26,6 +26,7 @@ type scanRun struct {
 	wins     []window
 	lastWin  []int32     // per trigger: index into wins of its latest window, or -1
 	lastNear []int32     // per trigger: end of its latest "near" companion hit, or -1
+	alsoEnd  [][]int32   // per trigger: ends of its "also" companion hits, in order
 	mixed    [][2]int32  // normalised spans of mixed-script (homoglyph) words
 	mixedCur int         // first mixed span that may still overlap a hit
 	hidden   []hiddenRun // tag-character runs to decode and scan
@@ -66,6 +67,10 @@ func (r *scanRun) reset(text string, depth int, tool bool) {
 	if len(r.lastWin) != len(r.s.triggers) {
 		r.lastWin = make([]int32, len(r.s.triggers))
 		r.lastNear = make([]int32, len(r.s.triggers))
+		r.alsoEnd = make([][]int32, len(r.s.triggers))
+	}
+	for i := range r.alsoEnd {
+		r.alsoEnd[i] = r.alsoEnd[i][:0]
 	}
 	for i := range r.lastWin {
 		r.lastWin[i] = -1
@@ -105,9 +110,14 @@ func (r *scanRun) run() {
 func (r *scanRun) onKeyword(kw int32, end int) {
 	s := r.s
 	start := end - int(s.ac.kwLen[kw])
-	for _, ti := range s.kwTrig[kw] {
-		if ti < 0 {
-			r.lastNear[-ti-1] = int32(end)
+	for _, kr := range s.kwTrig[kw] {
+		ti := kr.trig
+		switch kr.role {
+		case roleNear:
+			r.lastNear[ti] = int32(end)
+			continue
+		case roleAlso:
+			r.alsoEnd[ti] = append(r.alsoEnd[ti], int32(end))
 			continue
 		}
 		t := &s.triggers[ti]
@@ -134,6 +144,9 @@ func (r *scanRun) onKeyword(kw int32, end int) {
 func (r *scanRun) verify(w window) {
 	t := &r.s.triggers[w.trig]
 	if r.ruleHits[t.rule] >= maxRuleFindings {
+		return
+	}
+	if t.needAlso && !r.hasAlso(w) {
 		return
 	}
 	lo, hi := snapRune(r.norm, int(w.lo)), snapRune(r.norm, int(w.hi))
@@ -165,6 +178,15 @@ func (r *scanRun) verify(w window) {
 	}
 }
 
+// hasAlso reports whether one of the window's "also" companions ends
+// inside it. Companion hits are in order of end, so a binary search finds
+// the first one past the window's start.
+func (r *scanRun) hasAlso(w window) bool {
+	ends := r.alsoEnd[w.trig]
+	i, _ := slices.BinarySearch(ends, w.lo+1)
+	return i < len(ends) && ends[i] <= w.hi
+}
+
 func appendLowerASCII(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		dst = append(dst, lowerASCII(s[i]))
@@ -176,7 +198,10 @@ func (r *scanRun) verifyOrig(t *trigger, lo, hi int) {
 	if t.find != nil {
 		r.spans = t.find(r.text, lo, hi, r.spans[:0])
 		for _, sp := range r.spans {
-			r.add(t.rule, sp[0], sp[1])
+			if t.check != nil && !t.check(r.text[sp[0]:sp[1]]) {
+				continue
+			}
+			r.addOrig(t, sp[0], sp[1])
 		}
 		return
 	}
@@ -189,16 +214,26 @@ func (r *scanRun) verifyOrig(t *trigger, lo, hi int) {
 		if len(m) >= 4 && m[2] >= 0 {
 			a, b = m[2], m[3]
 		}
-		secret := sub[a:b]
-		if t.check != nil && !t.check(secret) {
+		if t.check != nil && !t.check(sub[a:b]) {
 			continue
 		}
-		keep := t.keep
-		if keep < 0 { // URL credentials: keep the scheme
-			keep = schemeLen(secret)
-		}
-		r.addExcerpt(t.rule, lo+a, lo+b, redactKeep(secret, keep))
+		r.addOrig(t, lo+a, lo+b)
 	}
+}
+
+// addOrig records a match in the original text: masked, with the known
+// prefix kept, for secrets; excerpted otherwise.
+func (r *scanRun) addOrig(t *trigger, start, end int) {
+	if !ruleTable[t.rule].redact {
+		r.add(t.rule, start, end)
+		return
+	}
+	secret := r.text[start:end]
+	keep := t.keep
+	if keep < 0 { // URL credentials: keep the scheme
+		keep = schemeLen(secret)
+	}
+	r.addExcerpt(t.rule, start, end, redactKeep(secret, keep))
 }
 
 // snapRune moves i back to the start of the rune containing it.

@@ -51,8 +51,15 @@ var origSpecs = []origSpec{
 		before:  0, after: 8500, check: privateKeyBody, keep: 10},
 	{rule: "secret.jwt", keywords: []string{"eyj"},
 		pattern: `\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})`, before: 8, after: 4096, check: notPlaceholder, keep: 3},
-	{rule: "secret.url_password", keywords: []string{"://"},
-		pattern: `(?i)\b([a-z][a-z0-9+.-]+://[^\s:/?#@'"<>]+:[^\s/?#@'"<>]+@[a-z0-9.-]+)`, before: 24, after: 260, check: urlPassword, keep: -1},
+	// scheme://user:password@host. Every URL has "://", so this is done by
+	// hand: a regexp over a window around each link was the largest single
+	// cost of scanning ordinary documentation.
+	{rule: "secret.url_password", keywords: []string{"://"}, find: findURLCredentials, check: urlPassword, keep: -1},
+
+	// Markdown links whose URL carries template placeholders or data
+	// parameters (exfiltration once clicked). Not a secret, but matched
+	// here because the link's exact characters are what counts.
+	{rule: "exfiltration.markdown_link", keywords: []string{"](http"}, find: findMarkdownLinks, check: linkCarriesPlaceholder},
 
 	// E-mail addresses are personal data (pii.email); they share the
 	// original-text machinery because case and exact characters matter.
@@ -126,6 +133,70 @@ func urlPassword(u string) bool {
 		return false
 	}
 	return notPlaceholder(pass)
+}
+
+// findURLCredentials expands each "://" in text[lo:hi] to the URL around
+// it and reports scheme://user:password@host: a scheme of two or more
+// characters starting with a letter at a word boundary, a user without ':',
+// a non-empty password, '@' and a host.
+func findURLCredentials(text string, lo, hi int, spans [][2]int) [][2]int {
+	for i := lo; i+3 <= hi; i++ {
+		j := strings.Index(text[i:hi], "://")
+		if j < 0 {
+			break
+		}
+		i += j
+		a := i
+		for a > 0 && i-a < 32 && isSchemeByte(text[a-1]) {
+			a--
+		}
+		// The match starts at the first letter preceded by a non-word byte.
+		for a < i && !(isASCIILetter(text[a]) && (a == 0 || !isWordByte(text[a-1]))) {
+			a++
+		}
+		if i-a < 2 {
+			continue
+		}
+		k := i + 3
+		user := k
+		for k < len(text) && k-user < 256 && !isURLStop(text[k]) && text[k] != ':' {
+			k++
+		}
+		if k == user || k >= len(text) || text[k] != ':' {
+			continue
+		}
+		k++
+		pass := k
+		for k < len(text) && k-pass < 256 && !isURLStop(text[k]) {
+			k++
+		}
+		if k == pass || k >= len(text) || text[k] != '@' {
+			continue
+		}
+		k++
+		host := k
+		for k < len(text) && k-host < 256 && (isAlnum(text[k]) || text[k] == '.' || text[k] == '-') {
+			k++
+		}
+		if k == host {
+			continue
+		}
+		spans = append(spans, [2]int{a, k})
+		i = k - 1
+	}
+	return spans
+}
+
+func isSchemeByte(c byte) bool { return isAlnum(c) || c == '+' || c == '.' || c == '-' }
+func isWordByte(c byte) bool   { return isAlnum(c) || c == '_' }
+
+// isURLStop: bytes that end the user or password part of a URL.
+func isURLStop(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\f', '\v', '/', '?', '#', '@', '\'', '"', '<', '>':
+		return true
+	}
+	return false
 }
 
 // findEmails expands each '@' in text[lo:hi] to the address around it.
