@@ -22,6 +22,9 @@ type phraseSpec struct {
 	// check, when set, must accept the normalised match (e.g. "the URL
 	// really carries data").
 	check func(match string) bool
+	// checkOrig passes check the original text of the match instead, for
+	// checks where case matters (encoded values).
+	checkOrig bool
 	// near, when set, must also occur within `before` bytes ahead of the
 	// keyword hit; it lets a common anchor ("://", "@") open a window only
 	// next to a verb, which keeps regexp work off ordinary links.

@@ -1,11 +1,16 @@
 package detectors
 
+import "strings"
+
 // English injection framings beyond the classic "ignore previous
 // instructions": speaker turns, authority claims, privileged "modes",
 // directives about the assistant's own response, secret and personal-data
 // requests, and fictional framings. Strong signals use high-severity rules
 // (override, chat_marker); weaker framings use medium ones (system_prompt,
 // role_hijack, prompt_leak), which the gateway reports but does not withhold.
+// privilegedMode names the modes injections claim to switch on.
+const privilegedMode = `(?:god|admin|administrator|developer|dev|debug|jailbreak|jailbroken|dan|unrestricted|unfiltered|uncensored|evil|root|sudo|superuser|override|maintenance|system|chaos|unlocked|opposite|no[ _-]?limits?|limitless|freedom|developer[ _-]override|security[ _-]override|verification|test)`
+
 var englishFramingPhrases = []phraseSpec{
 	// "you must obey me", "listen to my instructions": a demand for
 	// obedience to the text's author is an override attempt.
@@ -39,8 +44,9 @@ var englishFramingPhrases = []phraseSpec{
 	{rule: "injection.system_prompt", lang: "en", before: 80,
 		keywords: []string{" mode>", " mode ]", " mode]", "_mode>", "override mode", "verification mode", "root mode", "unfiltered mode", "evil mode", "override:", "override :"},
 		patterns: []string{
-			`<\s*[a-z]+(?:[ _-][a-z]+){0,5}[ _-]mode\s*>`,
-			`\[\s*[a-z]+(?:[ _-][a-z]+){0,5}[ _-]mode\s*\]`,
+			// Only privileged modes: "[Fast mode]" and "<edit mode>" are UI.
+			`<\s*(?:[a-z]+[ _-]){0,4}` + privilegedMode + `[ _-]mode\s*>`,
+			`\[\s*(?:[a-z]+[ _-]){0,4}` + privilegedMode + `[ _-]mode\s*\]`,
 			`\b(?:enter|entering|enable|enabling|activate|activating|engage|engaging|initiate|initiating|switch(?:ing)?\s+to|now\s+in|now)\s+(?:an?\s+|the\s+)?['"]?(?:[a-z]+\s+){0,3}?(?:override|verification|root|unfiltered|evil)\s+mode\b`,
 			`\b(?:system|admin|administrator|developer|security|safety|emergency|priority|instruction|prompt|model|ai|root|data|training)\s+override\s*:`,
 		}},
@@ -61,7 +67,7 @@ var englishFramingPhrases = []phraseSpec{
 		patterns: []string{
 			// "Include a sentence in your answer ...", "Add a link to your reply"
 			`\b(?:add|include|insert|append|prepend|integrate|incorporate|embed|inject|put|place|attach|weave)\s+(?:a|an|the|this|one|some|two|three)?\s*(?:\w+\s+){0,3}?(?:sentences?|statements?|lines?|phrases?|paragraphs?|notes?|messages?|links?|urls?|headlines?|quotes?|disclaimers?|recommendations?|reminders?|suggestions?|call\s+to\s+action|adverts?|advertisements?|promotions?|warnings?|facts?|claims?|slogans?|hashtags?|signatures?)\b[^.!?\n]{0,100}?\b(?:in|to|into|within|at\s+the\s+(?:end|start|beginning|top|bottom)\s+of)\s+your\s+(?:response|reply|answer|output|responses|replies|answers|summary|translation)\b`,
-			// Add "..." to your reply.
+			// A quoted sentence to add to the reply.
 			`\b(?:add|include|insert|append|prepend|write|say|put)\s+["“'][^"”\n]{3,200}["”']\s+(?:to|in|into|at\s+the\s+(?:end|start|beginning)\s+of)\s+your\s+(?:response|reply|answer|output|summary|translation)\b`,
 			// "Use numbers for vowels in your response", "Remove spaces from your reply"
 			`\b(?:replace|substitute|swap|use|remove|introduce|rearrange|jumble|scramble|shuffle|anagram|combine|reverse|capitali[sz]e|misspell|encode|encrypt)\s+(?:\w+\s+){0,5}?(?:letters?|words?|vowels?|consonants?|spaces?|characters?|symbols?|numbers?|digits?|typos?|misspellings?|emojis?|anagrams?|punctuation|keywords?)\b[^.!?\n]{0,80}?\b(?:in|of|from|to|within|throughout)\s+your\s+(?:response|reply|answer|output|responses|replies|answers)\b`,
@@ -79,8 +85,17 @@ var englishFramingPhrases = []phraseSpec{
 		keywords: []string{"only with", "solely with", "exclusively with", "exactly", "verbatim", "nothing but", "nothing else", "nothing more"},
 		patterns: []string{
 			`\b(?:respond|reply|answer)\s+(?:only|solely|exclusively)\s+with\b`,
-			`\b(?:print|output|say|write|type|return|repeat|reply|respond|answer)\s+(?:with\s+)?(?:exactly|verbatim|nothing\s+but)\b`,
+			// "say exactly what was invalid" describes, it does not force.
+			`\b(?:print|output|say|write|type|return|repeat|reply|respond|answer)\s+(?:with\s+)?(?:exactly|verbatim|nothing\s+but)\b(?:\s+(?:what|how|which|why|where|when|who|whether|the\s+same)\b)?`,
 			`\b(?:print|output|say|write|reply|respond|answer)\s+["“'][^"”\n]{1,80}["”']\s+and\s+nothing\s+(?:else|more)\b`,
+		},
+		check: func(m string) bool {
+			for _, w := range []string{" what", " how", " which", " why", " where", " when", " who", " whether", " the same"} {
+				if strings.HasSuffix(m, w) {
+					return false
+				}
+			}
+			return true
 		}},
 
 	// Secret requests phrased as questions or first-person imperatives (a

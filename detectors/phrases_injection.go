@@ -24,7 +24,10 @@ var englishPhrases = []phraseSpec{
 			// "forget everything you have been told"
 			`\b(?:ignore|disregard|forget|overlook)\s+(?:\w+\s+){0,4}?(?:you(?:'ve| have)?|you were)\s+(?:been\s+)?(?:told|instructed|taught|programmed|given)\b`,
 			// "ignore the text and say ...": dismiss the content, then order
-			`\b(?:ignore|disregard)\s+(?:the|this|that|these|all|your)\s+(?:\w+\s+){0,2}?and\s+(?:instead\s+)?(?:state|say|output|print|respond|reply|write|answer|tell|return|repeat|claim)\b`,
+			`\b(?:ignore|disregard)\s+(?:the|this|that|these|all|your)\s+(?:\w+\s+){0,2}?and\s+(?:instead\s+)?(?:state|say|output|print|write|answer|tell|repeat|claim)\b`,
+			// With "respond", what is dismissed must be text the model was
+			// given ("ignore the range header and respond" is HTTP).
+			`\b(?:ignore|disregard)\s+(?:the|this|that|these|all|your)\s+(?:\w+\s+){0,2}?(?:text|message|messages|prompt|content|question|questions|task|tasks|input|document|email|context|conversation|above|previous|instructions?|rules|request|everything|page|webpage|code|function|table|data)\s+and\s+(?:instead\s+)?(?:respond|reply|return)\b`,
 			`\bregardless\s+of\s+(?:any\s+|all\s+|your\s+)?(?:previous|prior|earlier|above|other)\s+(?:\w+\s+)?(?:tasks?|instructions?|requests?|directives?|rules)\b`,
 			`\b(?:do\s+not|don't|stop)\s+(?:follow|following|obey|obeying)\s+(?:your|the|any)\s+(?:\w+\s+)?(?:instructions|rules|guidelines|programming)\b`,
 		}},
@@ -39,7 +42,9 @@ var englishPhrases = []phraseSpec{
 			`\bdo\s+anything\s+now\b`,
 			`\bimmerse\s+yourself\s+(?:into|in)\s+the\s+role\b`,
 			`\b(?:take on|assume|play)\s+the\s+role\s+of\s+(?:an?\s+)?(?:\w+\s+)?(?:ai|model|assistant|chatbot)\b`,
-			`\bjailbr(?:eak|oken)\b`,
+			// "jailbroken" describes the model; "jailbreak" alone is the
+			// topic of every article about model security.
+			`\bjailbroken\b`,
 		}},
 	{rule: "injection.system_prompt", lang: "en",
 		// The colon is part of every match: "prompt" alone is in every

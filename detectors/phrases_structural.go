@@ -30,7 +30,10 @@ var structuralPhrases = []phraseSpec{
 		patterns: []string{
 			`<\s*(?:important|instructions?|system[_ -]?(?:message|prompt|instructions?|override|note)|admin(?:[_ -]instructions?)?|secret|hidden(?:[_ -]instructions?)?|critical)\s*>`,
 			`\[\s*(?:important|system\s+(?:note|message|override)|admin|instructions?)\s*\]`,
-			`<!--[^>]*?\b(?:ignore|instruction|instructions|assistant|ai model|the model|you must)\b`,
+			// A hidden comment that speaks to the model; issue templates'
+			// "<!-- follow the instructions -->" speak to people.
+			`<!--\s*(?:\w+\s+){0,3}?(?:ignore|disregard|forget)\s+(?:the|this|all|any|previous|prior|above|everything|your|la|el|los|las|le|les|die|der|das|todo|tout|alles)\b`,
+			`<!--[^>]{0,300}?\b(?:ai\s+(?:assistant|model|agent)s?|assistants?|the\s+model|llms?|language\s+models?|ai\s+readers?|(?:coding\s+)?agents?)\b`,
 		}},
 
 	// Exfiltration.
@@ -40,7 +43,7 @@ var structuralPhrases = []phraseSpec{
 			`!\[[^\]\n]*\]\(\s*<?https?://[^\s)>]+`,
 			`<img\b[^>]*?\bsrc\s*=\s*["']?https?://[^\s"'>]+`,
 		},
-		check: urlCarriesData},
+		check: urlCarriesData, checkOrig: true},
 	{rule: "exfiltration.send_to",
 		keywords: []string{"://", "www.", "@"},
 		near:     []string{"send", "upload", "forward", "transmit", "exfiltrate", "leak", "submit", "deliver"},
@@ -52,7 +55,9 @@ var structuralPhrases = []phraseSpec{
 		// "curl " with its space: bare "curl" opens a window at every "curling".
 		keywords: []string{"curl ", "wget", "webhook", "requestbin", "pipedream", "ngrok", "burpcollaborator", "interact.sh", "oast.", "requests.post", "invoke-webrequest"},
 		patterns: []string{
-			`\b(?:curl|wget|invoke-webrequest)\b[^\n]*?(?:\$\(|` + "`" + `|@~|@/etc|@\.env|~/\.ssh|\.env\b|id_rsa|/etc/passwd|/etc/shadow|\$home|\bprintenv\b|\benv\b|\$\{?[a-z_]*(?:key|token|secret|pass))`,
+			// A backtick counts only as command substitution ("`cat …`"),
+			// not as the end of inline code ("`curl`").
+			`\b(?:curl|wget|invoke-webrequest)\b[^\n]*?(?:\$\(|` + "`" + `(?:cat|env|printenv|whoami|hostname|base64|id|ls|echo)\b|@~|@/etc|@\.env|~/\.ssh|\.env\b|id_rsa|/etc/passwd|/etc/shadow|\$home|\bprintenv\b|\benv\b|\$\{?[a-z_]*(?:key|token|secret|pass))`,
 			`\b(?:cat|type|base64|printenv|env)\b[^\n|]*\|\s*(?:curl|wget|nc)\b`,
 			`https?://[a-z0-9.-]*(?:webhook\.site|requestbin|pipedream\.net|ngrok\.io|ngrok-free\.app|burpcollaborator\.net|interact\.sh|oast\.(?:fun|me|pro|site|live|online))`,
 			`\brequests\.post\(\s*["']https?://[^"']+["']\s*,[^)]*?\b(?:environ|getenv|cookie|password|passwd|token|secret|keylog|clipboard|getpass)`,
@@ -60,9 +65,10 @@ var structuralPhrases = []phraseSpec{
 	{rule: "exfiltration.sensitive_file", before: 110, after: 80,
 		keywords: []string{".ssh", "id_rsa", "id_ed25519", "id_ecdsa", ".env", ".aws", "/etc/passwd", "/etc/shadow", ".npmrc", ".netrc", ".git-credentials", ".kube", ".pgpass", ".bash_history", "wallet.dat", "credentials.json", "mcp.json"},
 		patterns: []string{
-			`\b(?:read|cat|open|load|fetch|include|attach|send|upload|copy|print|dump|paste|pass|provide|extract|grab|access|exfiltrate|leak|forward)\b[^\n]*?(?:~/\.ssh\b|\.ssh/|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|~/\.env\b|\.aws/credentials|/etc/(?:passwd|shadow)\b|\.npmrc\b|\.netrc\b|\.git-credentials\b|\.kube/config\b|\.pgpass\b|\.bash_history\b|wallet\.dat\b|credentials\.json\b|~/\.cursor/mcp\.json|claude_desktop_config\.json)`,
+			`\b(?:read|cat|open|load|fetch|include|attach|send|upload|copy|print|dump|paste|pass|provide|extract|grab|access|exfiltrate|leak|forward)\b[^\n]*?(?:~/\.ssh\b(?:/[a-z0-9_.-]+)?|\.ssh/[a-z0-9_.-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|~/\.env\b|\.aws/credentials|/etc/(?:passwd|shadow)\b|\.npmrc\b|\.netrc\b|\.git-credentials\b|\.kube/config\b|\.pgpass\b|\.bash_history\b|wallet\.dat\b|credentials\.json\b|~/\.cursor/mcp\.json|claude_desktop_config\.json)`,
 			`\b(?:read|cat|send|upload|leak|exfiltrate|pass|include|attach)\b[^\n]*?(?:the\s+)?(?:contents?\s+of\s+)?(?:the\s+)?(?:user's\s+)?\.env\s+(?:file)?[^\n]*?\b(?:to|into|as|in)\b`,
-		}},
+		},
+		check: notPublicSSHFile},
 
 	// Tool poisoning: only applied to tool definitions (ScanTool), where a
 	// description speaking to "the assistant" is itself the signal.
@@ -92,31 +98,104 @@ var structuralPhrases = []phraseSpec{
 		}},
 }
 
+// notPublicSSHFile rejects SSH files that hold no secret: public keys,
+// authorized_keys and known_hosts (listing them is routine).
+func notPublicSSHFile(match string) bool {
+	i := strings.LastIndex(match, ".ssh/")
+	if i < 0 {
+		return true
+	}
+	name := match[i+len(".ssh/"):]
+	return !(strings.HasPrefix(name, "authorized_keys") || strings.HasPrefix(name, "known_hosts") || strings.HasSuffix(name, ".pub"))
+}
+
 // urlCarriesData reports whether a URL inside a normalised markdown image
-// or <img> tag looks like it smuggles data out: a template placeholder, a
-// data-like parameter name, or a long encoded value. Plain image URLs with
-// size or version parameters do not count.
+// or <img> tag looks like it smuggles data out: a template placeholder, an
+// exfiltration-named parameter, or a value that looks like data — long and
+// random (encoded), or several words (conversation text). CDN, avatar and
+// badge parameters (sizes, quality, styles, signatures) do not count.
 func urlCarriesData(match string) bool {
 	q := urlQuery(match)
+	if urlCarriesPlaceholder(strings.ToLower(match)) {
+		return true
+	}
 	if q == "" {
 		return false
-	}
-	if urlCarriesPlaceholder(match) {
-		return true
 	}
 	for _, kv := range strings.FieldsFunc(q, func(r rune) bool { return r == '&' || r == ';' }) {
 		k, v, _ := strings.Cut(kv, "=")
 		if v == "" {
-			if len(k) >= 40 {
-				return true
-			}
+			v, k = k, ""
+		}
+		k = strings.ToLower(k)
+		if signingParam(k) {
 			continue
 		}
-		if dataParamNames[k] || len(v) >= 40 {
+		v = decodeQueryValue(v)
+		switch {
+		case dataParamNames[k] && len(v) >= 12 && looksLikeData(v, 3.0):
+			return true
+		case len(v) >= 32 && looksLikeData(v, 4.0):
 			return true
 		}
 	}
 	return false
+}
+
+// looksLikeData: several words of text, base64 of readable text, or a
+// random-looking token (by Shannon entropy per byte).
+func looksLikeData(v string, minEntropy float64) bool {
+	if strings.Count(strings.TrimSpace(v), " ") >= 3 {
+		return true
+	}
+	if d := decodeBase64(v); len(d) >= 12 && readable(d) {
+		return true
+	}
+	return shannonEntropy(v) >= minEntropy
+}
+
+// signingParam: parameters of signed CDN and object-store URLs (S3,
+// GCS, Azure SAS, CloudFront), long and random by design.
+func signingParam(k string) bool {
+	if strings.HasPrefix(k, "x-amz-") || strings.HasPrefix(k, "x-goog-") {
+		return true
+	}
+	switch k {
+	case "signature", "sig", "se", "sp", "sv", "sr", "st", "spr", "skoid", "sktid", "skt", "ske", "sks", "skv",
+		"expires", "policy", "key-pair-id", "hmac", "hash", "h", "v", "ver", "version", "cache", "cb", "etag":
+		return true
+	}
+	return false
+}
+
+// decodeQueryValue undoes percent-encoding and '+' for spaces, leaving
+// invalid escapes as they are.
+func decodeQueryValue(v string) string {
+	if !strings.ContainsAny(v, "%+") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '+':
+			b.WriteByte(' ')
+		case c == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]):
+			b.WriteByte(unhex(v[i+1])<<4 | unhex(v[i+2]))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
+
+func unhex(c byte) byte {
+	if isDigit(c) {
+		return c - '0'
+	}
+	return c | 0x20 - 'a' + 10
 }
 
 // urlCarriesPlaceholder is the stricter test used for plain links, which
@@ -127,8 +206,10 @@ func urlCarriesPlaceholder(match string) bool {
 	if q == "" {
 		return false
 	}
+	// "%7b%22" is URL-encoded JSON (an install link's config), not a
+	// template slot.
 	for _, p := range []string{"{{", "{", "}", "$", "%7b", "<", "%3c", "[", "%5b"} {
-		if strings.Contains(q, p) {
+		if strings.Contains(strings.ReplaceAll(q, "%7b%22", ""), p) {
 			return true
 		}
 	}

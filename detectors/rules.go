@@ -25,7 +25,9 @@ var ruleTable = []ruleInfo{
 	{id: "injection.chat_marker", category: Injection, severity: High},
 	{id: "injection.important_tag", category: Injection, severity: High},
 	{id: "injection.conceal", category: Injection, severity: High},
-	{id: "injection.tool_call", category: Injection, severity: Medium},
+	// A bare "call the X tool" is what documentation and system prompts say;
+	// only addressed to the AI (injection.addressed_action) is it a threat.
+	{id: "injection.tool_call", category: Injection, severity: Low},
 
 	// Exfiltration: text that tries to move data out.
 	{id: "exfiltration.markdown_image", category: Exfiltration, severity: High},

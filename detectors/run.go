@@ -99,6 +99,9 @@ func (r *scanRun) run() {
 	for _, w := range r.wins {
 		r.verify(w)
 	}
+	if len(r.findings) > 0 {
+		r.demoteQuoted()
+	}
 	r.scanNumbers()
 	if r.depth < maxDepth {
 		r.scanHidden()
@@ -170,10 +173,16 @@ func (r *scanRun) verify(w window) {
 		if len(m) >= 4 && m[2] >= 0 { // group 1, when present, is the span
 			a, b = m[2], m[3]
 		}
-		if t.check != nil && !t.check(string(sub[a:b])) {
-			continue
-		}
 		os, oe := r.toOrig(lo+a, lo+b)
+		if t.check != nil {
+			m := string(sub[a:b])
+			if t.checkOrig {
+				m = r.text[os:oe]
+			}
+			if !t.check(m) {
+				continue
+			}
+		}
 		r.add(t.rule, os, oe)
 	}
 }
@@ -321,7 +330,7 @@ func (r *scanRun) result(raw bool) []Finding {
 	kept := r.findings[:0]
 	for _, f := range r.findings {
 		ri := s.byID[f.Rule]
-		if !raw && !s.keep(ri) {
+		if !raw && !(s.enabled[ri] && f.Severity >= s.minSev) {
 			continue
 		}
 		if li := r.lastRule[ri]; li >= 0 && f.Start < kept[li].End {

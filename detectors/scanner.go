@@ -51,10 +51,12 @@ type trigger struct {
 	onOrig bool
 	// check, when set, must accept the match (the secret for onOrig
 	// triggers, the normalised match otherwise).
-	check    func(string) bool
-	keep     int // secrets: bytes of known prefix shown in the excerpt
-	find     func(text string, lo, hi int, spans [][2]int) [][2]int
-	toolOnly bool
+	check func(string) bool
+	// checkOrig: check gets the original text of the match (case kept).
+	checkOrig bool
+	keep      int // secrets: bytes of known prefix shown in the excerpt
+	find      func(text string, lo, hi int, spans [][2]int) [][2]int
+	toolOnly  bool
 	// needNear: a companion keyword must precede the hit within before.
 	needNear bool
 	// needAlso: a companion keyword must occur somewhere in the window.
@@ -186,7 +188,7 @@ func (s *Scanner) compile() error {
 			if p.after > 0 {
 				after = p.after
 			}
-			t := trigger{rule: ri, re: re, before: before, after: after, check: p.check, needNear: len(p.near) > 0, needAlso: len(p.also) > 0,
+			t := trigger{rule: ri, re: re, before: before, after: after, check: p.check, needNear: len(p.near) > 0, needAlso: len(p.also) > 0, checkOrig: p.checkOrig,
 				toolOnly: ruleTable[ri].toolOnly,
 				phrase:   cat == Injection || cat == Exfiltration || cat == Poisoning}
 			ti := int32(len(s.triggers))

@@ -125,14 +125,48 @@ func urlPassword(u string) bool {
 		return false
 	}
 	pass := u[colon+1 : at]
-	switch strings.ToLower(pass) {
-	case "password", "pass", "passwd", "pwd", "secret", "changeme", "pw", "x", "xxx", "token", "apikey", "api_key", "mypassword", "yourpassword", "user", "username":
+	// "$PASSWORD", "%s" (format verbs), "****": templates, not values.
+	if strings.HasPrefix(pass, "$") || len(pass) > 1 && pass[0] == '%' && isASCIILetter(pass[1]) || strings.Trim(pass, "*x") == "" {
 		return false
 	}
-	if strings.HasPrefix(pass, "$") || strings.HasPrefix(pass, "%") || strings.Trim(pass, "*x") == "" {
+	if !notPlaceholder(pass) || exampleHost(strings.ToLower(u[at+1:])) {
 		return false
 	}
-	return notPlaceholder(pass)
+	// Examples in documentation and tests use short or dictionary
+	// passwords ("go", "bar", "p@ssword", "My%20Pass"); a leaked one is
+	// long enough to guess at, without spaces, and not a spelling of
+	// "password".
+	dec := decodeQueryValue(pass)
+	if len(dec) < 8 || strings.ContainsAny(dec, " \t") {
+		return false
+	}
+	var letters []byte
+	for i := 0; i < len(dec); i++ {
+		if c := dec[i] | 0x20; 'a' <= c && c <= 'z' {
+			letters = append(letters, c)
+		}
+	}
+	l := string(letters)
+	for _, w := range []string{"password", "passwd", "ssword", "passw", "pasw", "secret", "changeme", "example", "dummy", "letmein", "hunter", "qwerty", "mypass", "yourpass"} {
+		if strings.Contains(l, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// exampleHost: reserved and obviously fake host names of documentation
+// and tests (RFC 2606 and common stand-ins).
+func exampleHost(host string) bool {
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	for _, d := range []string{"example.com", "example.org", "example.net", "example", "test", "invalid", "localhost.localdomain", "faketld", "dummy", "foo.com", "bar.com", "test.com", "domain.com", "host.com"} {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // findURLCredentials expands each "://" in text[lo:hi] to the URL around

@@ -1,6 +1,8 @@
 package detectors
 
 import (
+	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -238,7 +240,15 @@ func (r *scanRun) scanHidden() {
 
 // addANSI records an escape sequence, merging it with the previous one
 // when they are adjacent (coloured output is many sequences in a row).
+//
+// Colour and style SGR sequences (test runners, compilers, linters colour
+// their output) are only stripped: they change no text and hide nothing.
+// Everything else — conceal (SGR 8), cursor movement, erasing the screen
+// or line, hiding the cursor, OSC titles and hyperlinks — is reported.
 func (r *scanRun) addANSI(start, end, last int) int {
+	if colourSGR(r.text[start:end]) {
+		return -1
+	}
 	if last >= 0 && last < len(r.findings) && r.findings[last].End == start && r.findings[last].Rule == "obfuscation.ansi_escape" {
 		f := &r.findings[last]
 		f.End = end
@@ -247,6 +257,41 @@ func (r *scanRun) addANSI(start, end, last int) int {
 	}
 	r.add(r.s.ids.ansi, start, end)
 	return len(r.findings) - 1
+}
+
+// colourSGR reports whether seq is one Select Graphic Rendition sequence
+// (CSI … m) whose parameters only set colours and styles: no conceal (8).
+func colourSGR(seq string) bool {
+	switch {
+	case strings.HasPrefix(seq, "\x1b["):
+		seq = seq[2:]
+	case strings.HasPrefix(seq, "\u009b"):
+		seq = seq[len("\u009b"):]
+	default:
+		return false
+	}
+	params, ok := strings.CutSuffix(seq, "m")
+	if !ok {
+		return false
+	}
+	fields := strings.FieldsFunc(params, func(c rune) bool { return c == ';' || c == ':' })
+	for i := 0; i < len(fields); i++ {
+		n, err := strconv.Atoi(fields[i])
+		if err != nil || n < 0 || n > 107 {
+			return false
+		}
+		switch {
+		case n == 8: // conceal: invisible text
+			return false
+		case n == 38 || n == 48 || n == 58: // extended colour: 5;n or 2;r;g;b
+			if i+1 < len(fields) && fields[i+1] == "5" {
+				i += 2
+			} else if i+1 < len(fields) && fields[i+1] == "2" {
+				i += 4
+			}
+		}
+	}
+	return true
 }
 
 // maxEscapeLen bounds how far an unterminated escape sequence extends.
