@@ -106,6 +106,7 @@ func (r *scanRun) run() {
 	if r.depth < maxDepth {
 		r.scanHidden()
 		r.scanEncoded()
+		r.scanPercent()
 	}
 }
 

@@ -139,6 +139,8 @@ func (s *Scanner) resolveIDs() error {
 		tagChars: get("obfuscation.tag_chars"), zeroWidth: get("obfuscation.zero_width"),
 		bidi: get("obfuscation.bidi"), ansi: get("obfuscation.ansi_escape"),
 		encoded: get("obfuscation.encoded_instructions"), homoglyph: get("obfuscation.homoglyph"),
+		twilio: get("secret.twilio"), varSel: get("obfuscation.variation_selectors"), hiddenText: get("obfuscation.hidden_text"),
+		addressedAction: get("injection.addressed_action"),
 	}
 	return err
 }

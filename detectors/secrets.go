@@ -47,7 +47,9 @@ var origSpecs = []origSpec{
 	{rule: "secret.google_api_key", keywords: []string{"aiza"},
 		pattern: `\b(AIza[0-9A-Za-z_-]{35})`, before: 8, after: 48, check: notPlaceholder, keep: 4},
 	{rule: "secret.private_key", keywords: []string{"-----begin"},
-		pattern: `(-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,]*(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----)?)`,
+		// The body may use escaped newlines ("\n"), as in a service-account
+		// JSON file's "private_key" field.
+		pattern: `(-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,]|\\[nr])*(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----)?)`,
 		before:  0, after: 8500, check: privateKeyBody, keep: 10},
 	{rule: "secret.jwt", keywords: []string{"eyj"},
 		pattern: `\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})`, before: 8, after: 4096, check: notPlaceholder, keep: 3},
@@ -108,10 +110,13 @@ func privateKeyBody(block string) bool {
 	}
 	run, best := 0, 0
 	for i := head; i < len(block); i++ {
-		if isBase64Byte(block[i]) {
+		switch {
+		case block[i] == '\\' && i+1 < len(block) && (block[i+1] == 'n' || block[i+1] == 'r'):
+			i++ // an escaped line break inside a JSON string
+		case isBase64Byte(block[i]):
 			run++
 			best = max(best, run)
-		} else if block[i] != '\n' && block[i] != '\r' {
+		case block[i] != '\n' && block[i] != '\r':
 			run = 0
 		}
 	}

@@ -159,6 +159,7 @@ func (r *scanRun) invisibleRun(i int, prev rune) int {
 	start := i
 	var nZW, nBidi int
 	var override bool
+	var vs []byte // bytes spelled by variation selectors
 	tagStart, tagBuf := -1, []byte(nil)
 	for i < len(text) {
 		rn, size := utf8.DecodeRuneInString(text[i:])
@@ -174,6 +175,14 @@ func (r *scanRun) invisibleRun(i int, prev rune) int {
 		case invBidi:
 			nBidi++
 			override = override || rn == 0x202D || rn == 0x202E
+		case invVS:
+			// One selector per byte: U+FE00..FE0F are 0..15,
+			// U+E0100..E01EF are 16..255.
+			if rn >= 0xE0100 {
+				vs = append(vs, byte(rn-0xE0100+16))
+			} else {
+				vs = append(vs, byte(rn-0xFE00))
+			}
 		case invTag:
 			if tagStart < 0 {
 				tagStart = i
@@ -190,6 +199,10 @@ func (r *scanRun) invisibleRun(i int, prev rune) int {
 	}
 	if tagStart >= 0 {
 		r.addTagRun(tagStart, i, tagBuf)
+	}
+	// An emoji takes one selector (U+FE0F); a run of them is data.
+	if len(vs) >= minVSRun {
+		r.addVSRun(start, i, vs)
 	}
 	next, _ := utf8.DecodeRuneInString(text[i:])
 	if i >= len(text) {
@@ -224,6 +237,23 @@ func (r *scanRun) addTagRun(start, end int, ascii []byte) {
 	r.addExcerpt(r.s.ids.tagChars, start, end, labelled("hidden: ", hidden))
 	if len(hidden) > 0 {
 		r.hidden = append(r.hidden, hiddenRun{start: start, end: end, text: hidden})
+	}
+}
+
+// minVSRun is the shortest run of variation selectors reported: text
+// uses them one at a time, after an emoji or a CJK ideograph.
+const minVSRun = 4
+
+// addVSRun reports bytes smuggled in variation selectors and, when they
+// spell readable text, queues it to be scanned like tag characters.
+func (r *scanRun) addVSRun(start, end int, b []byte) {
+	text := ""
+	if utf8.Valid(b) && readable(b) {
+		text = string(b)
+	}
+	r.addExcerpt(r.s.ids.varSel, start, end, labelled("hidden: ", text))
+	if text != "" {
+		r.hidden = append(r.hidden, hiddenRun{start: start, end: end, text: text})
 	}
 }
 
