@@ -85,5 +85,5 @@ var ruleTable = []ruleInfo{
 type ruleIDs struct {
 	email, phone, card, iban, ssn                       int
 	tagChars, zeroWidth, bidi, ansi, encoded, homoglyph int
-	twilio, varSel, hiddenText, addressedAction        int
+	twilio, varSel, hiddenText, addressedAction         int
 }
