@@ -55,7 +55,7 @@ var reportMarkers = []string{
 func demotable(id string) bool {
 	switch id {
 	case "injection.override", "injection.role_hijack", "injection.system_prompt", "injection.prompt_leak",
-		"injection.conceal", "injection.chat_marker", "injection.tool_call", "injection.important_tag",
+		"injection.conceal", "injection.chat_marker", "injection.tool_call", "injection.important_tag", "injection.addressed",
 		"exfiltration.send_to", "exfiltration.sensitive_file", "exfiltration.http_tool", "exfiltration.markdown_link",
 		"obfuscation.homoglyph":
 		return true

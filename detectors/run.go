@@ -101,6 +101,8 @@ func (r *scanRun) run() {
 	}
 	if len(r.findings) > 0 {
 		r.demoteQuoted()
+		r.combine()
+		r.scanHiddenCSS()
 	}
 	r.scanNumbers()
 	if r.depth < maxDepth {

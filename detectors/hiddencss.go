@@ -1,0 +1,73 @@
+package detectors
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Text hidden with CSS: an element styled so a person viewing the page
+// cannot see it (display:none, visibility:hidden, opacity:0, a font size
+// of 0–2px, white or transparent text, pushed off-screen, clipped) or with
+// the hidden attribute. Hidden markup is ordinary on real pages (menus,
+// templates), so it is reported only when an injection or exfiltration
+// finding lies inside it: obfuscation.hidden_text, high.
+
+// hiddenTagRE matches an opening tag that hides its content. It runs on
+// lower-cased text, and only when the text has findings.
+var hiddenTagRE = regexp.MustCompile(`<([a-z][a-z0-9]*)\b[^>]{0,400}?(?:\shidden(?:\s|>|=|/)|style\s*=\s*["'][^"'>]*?(?:` +
+	`display\s*:\s*none|visibility\s*:\s*hidden|opacity\s*:\s*0(?:\.0\d*)?\s*(?:;|["'!])|` +
+	`font-size\s*:\s*(?:0(?:\.\d+)?|[12](?:\.\d+)?\s*(?:px|pt))\s*(?:;|["'!])|` +
+	`(?:^|[;"'\s])color\s*:\s*(?:#fff(?:fff)?\b|white\b|transparent\b|rgba?\(\s*255\s*,\s*255\s*,\s*255)|` +
+	`text-indent\s*:\s*-\d{3,}|(?:left|top)\s*:\s*-\d{3,}px|clip\s*:\s*rect\(\s*0|max-height\s*:\s*0|height\s*:\s*0(?:px)?\s*;[^"'>]*overflow\s*:\s*hidden))`)
+
+// maxHiddenSpan bounds how far a hidden element is taken to extend when
+// its closing tag is missing or far away.
+const maxHiddenSpan = 4 << 10
+
+func (r *scanRun) scanHiddenCSS() {
+	if !strings.Contains(r.text, "<") {
+		return
+	}
+	var targets []int // finding indexes that can escalate
+	for i, f := range r.findings {
+		if (f.Category == Injection || f.Category == Exfiltration) && !strings.HasPrefix(f.Excerpt, "quoted: ") {
+			targets = append(targets, i)
+		}
+	}
+	if len(targets) == 0 {
+		return
+	}
+	lower := lowerForAction(r.text)
+	for _, m := range hiddenTagRE.FindAllStringSubmatchIndex(lower, -1) {
+		tagStart, openEnd := m[0], m[1]
+		tag := lower[m[2]:m[3]]
+		gt := strings.IndexByte(lower[openEnd:], '>')
+		if gt < 0 {
+			continue
+		}
+		openTag := lower[tagStart : openEnd+gt+1]
+		if whiteOnColour(openTag) {
+			continue
+		}
+		end := min(len(r.text), openEnd+gt+1+maxHiddenSpan)
+		if c := strings.Index(lower[openEnd+gt+1:end], "</"+tag); c >= 0 {
+			end = openEnd + gt + 1 + c
+		}
+		for _, i := range targets {
+			if f := r.findings[i]; f.Start >= tagStart && f.Start < end {
+				r.add(r.s.ids.hiddenText, tagStart, snapRune(r.text, end))
+				break
+			}
+		}
+	}
+}
+
+// whiteOnColour: white text on a set, non-white background is visible.
+func whiteOnColour(tag string) bool {
+	if !strings.Contains(tag, "color") || !strings.Contains(tag, "background") {
+		return false
+	}
+	i := strings.Index(tag, "background")
+	bg := tag[i:min(len(tag), i+40)]
+	return !strings.Contains(bg, "#fff") && !strings.Contains(bg, "white") && !strings.Contains(bg, "255")
+}

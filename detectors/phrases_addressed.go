@@ -1,0 +1,103 @@
+package detectors
+
+// Text that speaks to the AI reading it, without a stock override phrase:
+// a vocative or heading ("AI readers:", "NOTE FOR AI CODING AGENTS:",
+// "Message for the assistant managing this calendar:"), a bracketed
+// speaker tag followed by an order to the model ("[SYSTEM] the model must
+// now …"), or a description of the reader as the AI processing this text.
+// Alone that is injection.addressed (medium); an order to move data out or
+// call a tool makes it injection.addressed_action (high, see addressed.go).
+
+// aiNoun is what such text calls its reader.
+const aiNoun = `(?:ai|a\.i\.|llm|gpt|chatgpt|claude|gemini|copilot|assistant|agent|model|language\s+model|chatbot|bot|crawler|reader)s?`
+
+var addressedPhrases = []phraseSpec{
+	{rule: "injection.addressed", lang: "en", before: 24, after: 100,
+		keywords: []string{"note for", "note to", "notes for", "message for", "message to", "instructions for", "instruction for", "instructions to", "attention", "notice to", "notice for", "memo to", "memo for", "reminder for", "reminder to", "important for", "warning for", "warning to", "p.s. to", "ps to"},
+		also:     []string{"ai", "llm", "gpt", "claude", "gemini", "copilot", "assistant", "agent", "model", "chatbot", "bot", "crawler"},
+		patterns: []string{
+			`\b(?:notes?|message|instructions?|attention|notice|memo|reminder|important|warning|p\.?s\.?)\s+(?:for|to)\s+(?:the\s+|all\s+|any\s+|every\s+|each\s+)?(?:\w+\s+){0,3}?` + aiNoun + `\b[^\n:]{0,60}?:`,
+		}},
+	{rule: "injection.addressed", lang: "en", before: 60, after: 8,
+		keywords: []string{"readers:", "readers,", "agents:", "agents,", "assistants:", "assistants,", "models:", "models,", "assistant:", "assistant,", "agent:", "agent,", "crawlers:", "bots:", "llms:", "llm:", "llms,", "ai:", "ai,"},
+		patterns: []string{
+			`(?:^|\n|[.!?]\s+|[>*#-]\s*)[ \t]*(?:(?:dear|hey|hello|hi|attention|calling|to|note\s+to|for)\s+)?(?:all\s+|any\s+|the\s+)?(?:ai|a\.i\.|llm|gpt|autonomous|coding|automated)\s+(?:\w+\s+)?(?:readers?|agents?|assistants?|models?|systems?|bots?|crawlers?|tools?)\s*[:,]`,
+			`(?:^|\n|[.!?]\s+)[ \t]*(?:dear|hey|hello|hi|attention)\s+(?:ai|a\.i\.|llm|llms|chatgpt|claude|gemini|copilot|assistant|agent|model)\s*[:,]`,
+		}},
+	{rule: "injection.addressed", lang: "en", before: 8, after: 120,
+		keywords: []string{"if you are an", "if you're an", "if you are a ", "if you're a ", "if you are the", "if you're the"},
+		patterns: []string{
+			`\bif\s+you(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:ai|llm|language\s+model|large\s+language\s+model|ai\s+(?:assistant|agent|model)|assistant|agent|bot|chatbot)\b[^.\n]{0,60}?(?:you\s+must|please|ignore|do\s+not|always|never|then|read|send|call|reply|respond|include|forward)`,
+		}},
+	{rule: "injection.addressed", lang: "en", before: 4, after: 80,
+		keywords: []string{"[system]", "[admin]", "[assistant]", "[ai]", "[agent]", "[note]", "[system note]", "[instruction]", "(system)", "{system}"},
+		patterns: []string{
+			`[\[({]\s*(?:system(?:\s+note)?|admin|assistant|ai|agent|note|instruction)\s*[\])}]\s*:?\s*(?:the\s+)?(?:model|assistant|ai|agent|llm|you)\s+(?:must|should|will|shall|are\s+(?:now|required|instructed)|need\s+to|needs\s+to)\b`,
+		}},
+	{rule: "injection.addressed", lang: "en", before: 60, after: 8,
+		keywords: []string{"managing this", "reading this", "processing this", "summarizing this", "summarising this", "handling this", "reviewing this", "parsing this", "analyzing this", "analysing this", "scanning this", "indexing this", "viewing this", "reading these", "processing these", "summarizing these", "managing my", "reading my"},
+		patterns: []string{
+			`\b(?:the\s+|any\s+|an?\s+)?(?:ai\s+)?(?:assistant|agent|model|llm|ai|bot|copilot|chatbot)s?\s+(?:that\s+is\s+|who\s+is\s+|which\s+is\s+)?(?:managing|reading|processing|summari[sz]ing|handling|reviewing|viewing|parsing|indexing|scanning|analy[sz]ing)\s+(?:this|these|my)\b`,
+		}},
+
+	// The AI named as the subject of an order to move data: "the
+	// assistant must copy every message to …".
+	{rule: "injection.addressed_action", lang: "en", before: 24, after: 160,
+		keywords: []string{"assistant must", "assistant should", "assistant shall", "assistant will", "assistant needs to", "assistant is required", "assistant has to", "assistants must",
+			"agent must", "agent should", "agent shall", "agent needs to", "agent is required", "agents must",
+			"model must", "model should", "model shall", "model is required", "models must",
+			"ai must", "ai should", "ai shall", "ai is required", "llm must", "llm should", "bot must", "copilot must"},
+		patterns: []string{
+			`\b(?:assistant|agent|model|llm|ai|bot|copilot)s?\s+(?:must|should|shall|will|needs\s+to|has\s+to|is\s+(?:required|instructed|expected)\s+to)\s+(?:now\s+|also\s+|always\s+|immediately\s+|first\s+|silently\s+|quietly\s+|secretly\s+)*(?:copy|forward|send|share|email|e-mail|upload|post|transfer|export|leak|exfiltrate|bcc|cc|mail)\s+(?:a\s+copy\s+of\s+)?(?:(?:every|all|each|any|the\s+user's|the\s+users'|their|the\s+(?:full|entire|whole|complete))\b|[^.\n]{0,80}?\bto\s+(?:https?://|www\.|[a-z0-9._%+-]+@))`,
+		}},
+
+	// Instructions to call a named tool found inside data: "call
+	// drive.share with …", "use messenger.send to …". The anchor is the
+	// tool name's action part, the verb must come just before.
+	{rule: "injection.tool_call", lang: "en", before: 48, after: 24,
+		keywords: []string{".share", "_share", "share_", ".send", "_send", "send_", ".forward", "_forward", "forward_", ".email", "_email", "email_", ".mail", "_mail", ".upload", "_upload", "upload_", ".post", "_post", "post_", "_message", "message_", ".invite", "_invite", "invite_", ".transfer", "_transfer", "transfer_", ".export", "_export", "export_", ".delete", "_delete", "delete_", ".create", "_create", "create_"},
+		near:     []string{"call", "invoke", "use", "run", "execute", "trigger"},
+		patterns: []string{
+			`\b(?:call|invoke|use|run|execute|trigger)\s+(?:the\s+)?[` + "`" + `'"]?[a-z][a-z0-9]*(?:[._-][a-z0-9]+)+[` + "`" + `'"]?(?:\s*\(|\s+(?:tool|function|with|to|and|on|for|passing)\b)`,
+		}},
+}
+
+// The same addressing in other languages: "Hinweis für KI-Assistenten:",
+// "Note pour l'IA :", "Nota para el asistente:", "Mensagem para o
+// assistente:", "Nota per l'assistente IA:".
+var addressedMultilingual = []phraseSpec{
+	{rule: "injection.addressed", lang: "de", before: 8, after: 100,
+		keywords: []string{"hinweis für", "hinweis an", "nachricht für", "nachricht an", "notiz für", "notiz an", "achtung", "anweisung für", "anweisungen für", "wichtig für", "liebe ki", "lieber assistent", "wenn du eine ki", "falls du eine ki"},
+		patterns: []string{
+			`(?:hinweis|nachricht|notiz|achtung|anweisung(?:en)?|wichtig)\s+(?:für|an)\s+(?:den\s+|die\s+|das\s+|alle\s+|jeden\s+|jede\s+)?(?:[^\s:]+\s+){0,2}?(?:ki|ki-[^\s:]+|assistent(?:en)?|agent(?:en)?|sprachmodell(?:e)?|modell(?:e)?|llms?|bots?)[^\n:]{0,40}?:`,
+			`(?:liebe\s+ki|lieber\s+assistent)\s*[:,]`,
+			`(?:wenn|falls)\s+du\s+eine\s+ki\s+bist`,
+		}},
+	{rule: "injection.addressed", lang: "fr", before: 8, after: 100,
+		keywords: []string{"note pour", "note à", "message pour", "message à", "instructions pour", "à l'attention", "attention", "chère ia", "cher assistant", "si vous êtes une ia", "si tu es une ia"},
+		patterns: []string{
+			`(?:note|message|instructions?|avis|rappel)\s+(?:pour|à|aux)\s+(?:l'|la\s+|le\s+|les\s+|tous\s+les\s+|toute\s+)?(?:[^\s:]+\s+){0,2}?(?:ia|intelligence\s+artificielle|assistants?|agents?|modèles?|llms?|bots?)\b[^\n:]{0,40}?:`,
+			`à\s+l'attention\s+(?:de\s+l'|des\s+|du\s+)(?:ia|assistant|agent|modèle)`,
+			`(?:chère\s+ia|cher\s+assistant)\s*[:,]`,
+			`si\s+(?:vous\s+êtes|tu\s+es)\s+une?\s+(?:ia|assistant|intelligence\s+artificielle)`,
+		}},
+	{rule: "injection.addressed", lang: "es", before: 8, after: 100,
+		keywords: []string{"nota para", "mensaje para", "instrucciones para", "atención", "aviso para", "querida ia", "querido asistente", "si eres una ia", "si eres un asistente"},
+		patterns: []string{
+			`(?:nota|mensaje|instrucciones|aviso|recordatorio|atención)\s+(?:para|a)\s+(?:la\s+|el\s+|los\s+|las\s+|todos\s+los\s+|cualquier\s+)?(?:[^\s:]+\s+){0,2}?(?:ia|inteligencia\s+artificial|asistentes?|agentes?|modelos?|llms?|bots?)\b[^\n:]{0,40}?:`,
+			`(?:querida\s+ia|querido\s+asistente)\s*[:,]`,
+			`si\s+eres\s+(?:una\s+ia|un\s+asistente|un\s+modelo)`,
+		}},
+	{rule: "injection.addressed", lang: "pt", before: 8, after: 100,
+		keywords: []string{"nota para", "mensagem para", "instruções para", "atenção", "aviso para", "querida ia", "se você é uma ia", "se você for uma ia"},
+		patterns: []string{
+			`(?:nota|mensagem|instruções|aviso|lembrete|atenção)\s+(?:para|ao|à|aos)\s+(?:a\s+|o\s+|os\s+|as\s+|todos\s+os\s+|qualquer\s+)?(?:[^\s:]+\s+){0,2}?(?:ia|inteligência\s+artificial|assistentes?|agentes?|modelos?|llms?|bots?)\b[^\n:]{0,40}?:`,
+			`se\s+você\s+(?:é|for)\s+uma?\s+(?:ia|assistente|modelo)`,
+		}},
+	{rule: "injection.addressed", lang: "it", before: 8, after: 100,
+		keywords: []string{"nota per", "messaggio per", "istruzioni per", "attenzione", "avviso per", "cara ia", "se sei un'ia", "se sei un assistente"},
+		patterns: []string{
+			`(?:nota|messaggio|istruzioni|avviso|promemoria|attenzione)\s+(?:per|a|all'|al|ai)\s*(?:l'|la\s+|il\s+|gli\s+|tutti\s+gli\s+|qualsiasi\s+)?(?:[^\s:]+\s+){0,2}?(?:ia|intelligenza\s+artificiale|assistenti?|agenti?|modelli?|llm|bot)\b[^\n:]{0,40}?:`,
+			`se\s+sei\s+(?:un'ia|un\s+assistente|un\s+modello)`,
+		}},
+}
