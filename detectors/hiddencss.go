@@ -37,26 +37,34 @@ func (r *scanRun) scanHiddenCSS() {
 	if len(targets) == 0 {
 		return
 	}
-	lower := lowerForAction(r.text)
-	for _, m := range hiddenTagRE.FindAllStringSubmatchIndex(lower, -1) {
-		tagStart, openEnd := m[0], m[1]
-		tag := lower[m[2]:m[3]]
-		gt := strings.IndexByte(lower[openEnd:], '>')
-		if gt < 0 {
-			continue
-		}
-		openTag := lower[tagStart : openEnd+gt+1]
-		if whiteOnColour(openTag) {
-			continue
-		}
-		end := min(len(r.text), openEnd+gt+1+maxHiddenSpan)
-		if c := strings.Index(lower[openEnd+gt+1:end], "</"+tag); c >= 0 {
-			end = openEnd + gt + 1 + c
-		}
-		for _, i := range targets {
-			if f := r.findings[i]; f.Start >= tagStart && f.Start < end {
+	// Only the stretch before each finding can hold the element that
+	// hides it, so the tag regexp never runs over the whole text.
+	seen := map[int]bool{}
+	for _, i := range targets {
+		f := r.findings[i]
+		lo := snapRune(r.text, max(0, f.Start-maxHiddenSpan))
+		region := lowerForAction(r.text[lo:f.Start])
+		for _, m := range hiddenTagRE.FindAllStringSubmatchIndex(region, -1) {
+			tagStart, openEnd := lo+m[0], lo+m[1]
+			if seen[tagStart] {
+				continue
+			}
+			tag := region[m[2]:m[3]]
+			gt := strings.IndexByte(r.text[openEnd:], '>')
+			if gt < 0 {
+				continue
+			}
+			body := openEnd + gt + 1
+			if whiteOnColour(lowerForAction(r.text[tagStart:body])) {
+				continue
+			}
+			end := min(len(r.text), body+maxHiddenSpan)
+			if c := strings.Index(lowerForAction(r.text[body:end]), "</"+tag); c >= 0 {
+				end = body + c
+			}
+			if f.Start < end {
+				seen[tagStart] = true
 				r.add(r.s.ids.hiddenText, tagStart, snapRune(r.text, end))
-				break
 			}
 		}
 	}

@@ -19,10 +19,12 @@ var addressedPhrases = []phraseSpec{
 			`\b(?:notes?|message|instructions?|attention|notice|memo|reminder|important|warning|p\.?s\.?)\s+(?:for|to)\s+(?:the\s+|all\s+|any\s+|every\s+|each\s+)?(?:\w+\s+){0,3}?` + aiNoun + `\b[^\n:]{0,60}?:`,
 		}},
 	{rule: "injection.addressed", lang: "en", before: 60, after: 8,
-		keywords: []string{"readers:", "readers,", "agents:", "agents,", "assistants:", "assistants,", "models:", "models,", "assistant:", "assistant,", "agent:", "agent,", "crawlers:", "bots:", "llms:", "llm:", "llms,", "ai:", "ai,"},
+		// Colons only (and "readers,"): "agents," and "models," are in every
+		// sentence of agent documentation.
+		keywords: []string{"readers:", "readers,", "agents:", "assistants:", "models:", "assistant:", "agent:", "crawlers:", "bots:", "llms:", "llm:", "ai:"},
 		patterns: []string{
-			`(?:^|\n|[.!?]\s+|[>*#-]\s*)[ \t]*(?:(?:dear|hey|hello|hi|attention|calling|to|note\s+to|for)\s+)?(?:all\s+|any\s+|the\s+)?(?:ai|a\.i\.|llm|gpt|autonomous|coding|automated)\s+(?:\w+\s+)?(?:readers?|agents?|assistants?|models?|systems?|bots?|crawlers?|tools?)\s*[:,]`,
-			`(?:^|\n|[.!?]\s+)[ \t]*(?:dear|hey|hello|hi|attention)\s+(?:ai|a\.i\.|llm|llms|chatgpt|claude|gemini|copilot|assistant|agent|model)\s*[:,]`,
+			`(?:^|\n|[.!?]\s+|[>*#-]\s*)[ \t]*(?:(?:dear|hey|hello|hi|attention|calling|to|note\s+to|for)\s+)?(?:all\s+|any\s+|the\s+)?(?:ai|a\.i\.|llm|gpt|autonomous|coding|automated)\s+(?:\w+\s+)?(?:readers?\s*[:,]|(?:agents?|assistants?|models?|systems?|bots?|crawlers?|tools?)\s*:)`,
+			`(?:^|\n|[.!?]\s+)[ \t]*(?:dear|hey|hello|hi|attention)\s+(?:ai|a\.i\.|llm|llms|chatgpt|claude|gemini|copilot|assistant|agent|model)\s*:`,
 		}},
 	{rule: "injection.addressed", lang: "en", before: 8, after: 120,
 		keywords: []string{"if you are an", "if you're an", "if you are a ", "if you're a ", "if you are the", "if you're the"},

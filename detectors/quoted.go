@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -55,7 +56,7 @@ var reportMarkers = []string{
 func demotable(id string) bool {
 	switch id {
 	case "injection.override", "injection.role_hijack", "injection.system_prompt", "injection.prompt_leak",
-		"injection.conceal", "injection.chat_marker", "injection.tool_call", "injection.important_tag", "injection.addressed",
+		"injection.conceal", "injection.chat_marker", "injection.tool_call", "injection.important_tag", "injection.addressed", "injection.addressed_action",
 		"exfiltration.send_to", "exfiltration.sensitive_file", "exfiltration.http_tool", "exfiltration.markdown_link",
 		"obfuscation.homoglyph":
 		return true
@@ -66,6 +67,7 @@ func demotable(id string) bool {
 // demoteQuoted lowers quoted or discussed findings to Low.
 func (r *scanRun) demoteQuoted() {
 	code := sourceCode(r.text)
+	fences := fencePositions(r.text)
 	for i := range r.findings {
 		f := &r.findings[i]
 		if f.Severity <= Low || !demotable(f.Rule) {
@@ -74,7 +76,7 @@ func (r *scanRun) demoteQuoted() {
 		lo := snapRune(r.text, max(0, f.Start-aboutWindow))
 		hi := snapRune(r.text, min(len(r.text), f.End+aboutWindow))
 		around := strings.ToLower(r.text[lo:hi])
-		q := quoted(r.text, f.Start, f.End, code)
+		q := inFence(fences, f.Start) || quoted(r.text, f.Start, f.End, code)
 		if (q && (code || containsAny(around, aboutMarkers))) || containsAny(around, reportMarkers) ||
 			(containsAny(around, strongAbout[0][0]) && containsAny(around, strongAbout[0][1])) {
 			f.Severity = Low
@@ -95,9 +97,6 @@ func containsAny(s string, subs []string) bool {
 // quoted reports whether text[start:end] sits inside a pair of quotes or
 // backticks on its line, or inside a fenced code block.
 func quoted(text string, start, end int, code bool) bool {
-	if strings.Count(text[:start], "```")%2 == 1 {
-		return true
-	}
 	if code {
 		// In source code a string literal is data of the program (a
 		// test case, a pattern table), not text addressed to a reader.
@@ -154,6 +153,26 @@ func sourceCode(text string) bool {
 		}
 	}
 	return false
+}
+
+// fencePositions lists the offsets of "```" in text (once per scan with
+// findings, so checking many findings stays linear).
+func fencePositions(text string) []int {
+	var pos []int
+	for i := 0; ; {
+		j := strings.Index(text[i:], "```")
+		if j < 0 {
+			return pos
+		}
+		pos = append(pos, i+j)
+		i += j + 3
+	}
+}
+
+// inFence: an odd number of fences precede offset p.
+func inFence(fences []int, p int) bool {
+	n, _ := slices.BinarySearch(fences, p)
+	return n%2 == 1
 }
 
 // jsonValueStart: the text before a double quote ends like a JSON key or
