@@ -103,3 +103,37 @@ var addressedMultilingual = []phraseSpec{
 			`se\s+sei\s+(?:un'ia|un\s+assistente|un\s+modello)`,
 		}},
 }
+
+// Further English shapes of indirect injection: task redirection ("in
+// order to complete your task you MUST click …", "stop processing here"),
+// orders about the reply ("include in your response the following"),
+// greetings to the AI ("Hey AI!") and two-persona role play.
+var redirectionPhrases = []phraseSpec{
+	{rule: "injection.system_prompt", lang: "en", before: 8, after: 160,
+		keywords: []string{"in order to complete", "in order to finish", "in order to accomplish", "to complete your task", "to complete the task"},
+		patterns: []string{
+			`\b(?:in\s+order\s+)?to\s+(?:complete|finish|accomplish|perform)\s+(?:your|the)\s+(?:\w+\s+){0,2}?task\b[^.\n]{0,120}?\byou\s+(?:must|have\s+to|need\s+to|should)\b`,
+		}},
+	{rule: "injection.override", lang: "en", before: 8, after: 40,
+		keywords: []string{"stop processing", "text below", "text-below", "stop-processing"},
+		patterns: []string{
+			`\bignore[\s-]+(?:all[\s-]+)?(?:the[\s-]+)?(?:text|content|instructions)[\s-]+(?:below|above)\b`,
+			`\bstop[\s-]+processing[\s-]+(?:here|now|the[\s-]+(?:page|document|text))\b`,
+		}},
+	{rule: "injection.system_prompt", lang: "en", before: 16, after: 40,
+		keywords: []string{"in your response", "in your reply", "in your answer", "in your output", "to your response", "to your reply", "to your answer", "end of your response", "end of your reply", "end of your answer"},
+		patterns: []string{
+			`\b(?:include|add|insert|append|put|write|place|embed)\s+(?:in|into|to|at\s+the\s+(?:end|start|beginning|top|bottom)\s+of)\s+your\s+(?:response|reply|answer|output|summary)\b`,
+		}},
+	{rule: "injection.addressed", lang: "en", before: 4, after: 16,
+		keywords: []string{"hey ai", "hello ai", "hi ai", "dear ai", "hey chatgpt", "hello chatgpt", "dear chatgpt", "hey assistant", "hello assistant", "dear assistant", "hey claude", "dear claude", "hey copilot", "dear model", "hey model", "hello model"},
+		patterns: []string{
+			`\b(?:hey|hello|hi|dear)\s+(?:ai|chatgpt|assistant|claude|copilot|model|gpt|gemini)\s*[!:,]`,
+		}},
+	{rule: "injection.role_hijack", lang: "en", before: 16, after: 120,
+		keywords: []string{"simulate a conversation", "simulate a dialogue", "simulate a chat", "two different personalities", "two personalities", "two different personas", "two personas", "two different characters"},
+		patterns: []string{
+			`\bsimulate\s+an?\s+(?:conversation|dialogue|chat|discussion)\s+between\s+(?:two\s+|2\s+)?(?:fictional\s+|hypothetical\s+|imaginary\s+)?(?:ai|chatbots?|models?|characters?|entities|personas?)`,
+			`\byou\s+(?:must|will|should|are\s+going\s+to)\s+(?:respond|answer|reply|act|speak)\s+as\s+(?:two|2|both)\s+(?:different\s+|separate\s+|distinct\s+)?(?:personalities|personas|characters|ais|entities|assistants)\b`,
+		}},
+}
