@@ -16,6 +16,7 @@
 //     this step entirely. An offset map translates matches back to byte
 //     offsets in the original text; it is only built when normalisation
 //     changed something.
+//
 //   - One pass of a hand-written Aho-Corasick automaton over the normalised
 //     text finds keyword hits for all rules at once. A rule's regular
 //     expression (RE2, linear time) runs only on a small window around its
@@ -26,6 +27,7 @@
 //     fall inside the window, and windows reach only where a match can be.
 //     URL credentials and markdown links are found by hand at "://" and
 //     "](http", not by a regexp around every link.
+//
 //   - Structural signals (tag characters, zero-width and bidi controls, ANSI
 //     escapes) are detected during normalisation; numbers (cards, IBANs,
 //     SSNs, phones) and encoded blobs (base64, hex) have their own cheap
@@ -39,6 +41,7 @@
 //     (quoted.go). Low is below the default withholding threshold, so a
 //     coding agent reading documentation or this repository is not
 //     blocked; the finding is still logged.
+//
 //   - Some signals are weak alone and strong together (addressed.go,
 //     hiddencss.go): text addressed to the AI ("NOTE FOR AI AGENTS:") is
 //     medium, and high (injection.addressed_action) when it goes on to
@@ -46,6 +49,7 @@
 //     inside HTML hidden with CSS adds obfuscation.hidden_text (high).
 //     "Call the X tool" alone (injection.tool_call) is low: documentation
 //     and system prompts say it all the time.
+//
 //   - Colour and style SGR escapes are stripped silently; other escapes
 //     (conceal, cursor movement, erase, OSC titles and links) are reported.
 //     Long runs of variation selectors, percent-encoded runs, base64 and
