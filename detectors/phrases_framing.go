@@ -66,11 +66,11 @@ var englishFramingPhrases = []phraseSpec{
 		keywords: []string{"your response", "your reply", "your answer", "your output", "your responses", "your replies", "your answers", "your summary", "your translation"},
 		patterns: []string{
 			// "Include a sentence in your answer ...", "Add a link to your reply"
-			`\b(?:add|include|insert|append|prepend|integrate|incorporate|embed|inject|put|place|attach|weave)\s+(?:a|an|the|this|one|some|two|three)?\s*(?:\w+\s+){0,3}?(?:sentences?|statements?|lines?|phrases?|paragraphs?|notes?|messages?|links?|urls?|headlines?|quotes?|disclaimers?|recommendations?|reminders?|suggestions?|call\s+to\s+action|adverts?|advertisements?|promotions?|warnings?|facts?|claims?|slogans?|hashtags?|signatures?)\b[^.!?\n]{0,100}?\b(?:in|to|into|within|at\s+the\s+(?:end|start|beginning|top|bottom)\s+of)\s+your\s+(?:response|reply|answer|output|responses|replies|answers|summary|translation)\b`,
+			`\b(?:add|include|insert|append|prepend|integrate|incorporate|embed|inject|put|place|attach|weave)\s+(?:a|an|the|this|one|some|two|three)?\s*(?:\w+\s+){0,3}?(?:sentences?|statements?|lines?|phrases?|paragraphs?|notes?|messages?|links?|urls?|headlines?|quotes?|disclaimers?|recommendations?|reminders?|suggestions?|call\s+to\s+action|adverts?|advertisements?|promotions?|warnings?|facts?|claims?|slogans?|hashtags?|signatures?)\b[^.!?\n]*?\b(?:in|to|into|within|at\s+the\s+(?:end|start|beginning|top|bottom)\s+of)\s+your\s+(?:response|reply|answer|output|responses|replies|answers|summary|translation)\b`,
 			// A quoted sentence to add to the reply.
 			`\b(?:add|include|insert|append|prepend|write|say|put)\s+["“'][^"”\n]{3,200}["”']\s+(?:to|in|into|at\s+the\s+(?:end|start|beginning)\s+of)\s+your\s+(?:response|reply|answer|output|summary|translation)\b`,
 			// "Use numbers for vowels in your response", "Remove spaces from your reply"
-			`\b(?:replace|substitute|swap|use|remove|introduce|rearrange|jumble|scramble|shuffle|anagram|combine|reverse|capitali[sz]e|misspell|encode|encrypt)\s+(?:\w+\s+){0,5}?(?:letters?|words?|vowels?|consonants?|spaces?|characters?|symbols?|numbers?|digits?|typos?|misspellings?|emojis?|anagrams?|punctuation|keywords?)\b[^.!?\n]{0,80}?\b(?:in|of|from|to|within|throughout)\s+your\s+(?:response|reply|answer|output|responses|replies|answers)\b`,
+			`\b(?:replace|substitute|swap|use|remove|introduce|rearrange|jumble|scramble|shuffle|anagram|combine|reverse|capitali[sz]e|misspell|encode|encrypt)\s+(?:\w+\s+){0,5}?(?:letters?|words?|vowels?|consonants?|spaces?|characters?|symbols?|numbers?|digits?|typos?|misspellings?|emojis?|anagrams?|punctuation|keywords?)\b[^.!?\n]*?\b(?:in|of|from|to|within|throughout)\s+your\s+(?:response|reply|answer|output|responses|replies|answers)\b`,
 			// "Provide your reply without any spaces", "write your answer in base64"
 			`\b(?:provide|give|write|deliver|format|compose|return)\s+your\s+(?:response|reply|answer|output)\s+(?:with|without|in|using|entirely\s+in|only\s+in)\s+(?:\w+\s+){0,3}?(?:spaces?|punctuation|misspellings?|typos?|reverse|backwards|base64|morse|leetspeak|pig\s+latin|uppercase|all\s+caps|emojis?|cipher|rot13|hex|binary|symbols?|anagrams?)\b`,
 			// "Modify your answer to ...", "Enhance your reply by ..."
@@ -130,10 +130,10 @@ var englishFramingPhrases = []phraseSpec{
 		patterns: []string{
 			`\b(?:imagine|suppose|pretend|assume|let's\s+(?:say|assume|imagine|pretend|consider))\s+(?:that\s+)?(?:we(?:'re|\s+are)|you(?:'re|\s+are)|it's|it\s+is)?\s*(?:\w+\s+){0,3}?(?:in|into|on)\s+(?:a|an|this|the)\s+(?:hypothetical|fictional|fictitious|parallel|alternate|alternative|dystopian|imaginary|simulated|make-believe)\s+(?:\w+\s+)?(?:world|universe|scenario|reality|future|setting|society|dimension|timeline)\b`,
 			`\bimagine\s+(?:that\s+)?(?:we(?:'re|\s+are)|you(?:'re|\s+are))\s+(?:living\s+)?in\s+a\s+(?:\w+\s+){0,2}?(?:world|universe|reality|society)\s+(?:where|in\s+which)\b`,
-			`\b(?:imagine|suppose|pretend|let's\s+say)\s+(?:that\s+)?we(?:'re|\s+are)\s+(?:doing|conducting|running|performing|studying|researching|working\s+on)\b[^\n]{0,150}?\b(?:could|can|would|will)\s+you\b`,
+			`\b(?:imagine|suppose|pretend|let's\s+say)\s+(?:that\s+)?we(?:'re|\s+are)\s+(?:doing|conducting|running|performing|studying|researching|working\s+on)\b[^\n]*?\b(?:could|can|would|will)\s+you\b`,
 			`\b(?:for|in)\s+(?:a|this|the)\s+(?:purely\s+)?hypothetical\s+(?:discussion|conversation|exercise)\b`,
 			`\bconsider\s+a\s+hypothetical\s+(?:scenario|situation|world)\s+(?:where|in\s+which)\b`,
-			`\bin\s+(?:a|this)\s+(?:hypothetical|fictional|parallel|alternate|dystopian)\s+(?:\w+\s+)?(?:world|universe|scenario|reality)\s+where\b[^.!?\n]{0,120}?\b(?:we\s+might|you\s+(?:can|could|would|must|should)|it\s+is\s+(?:ok|okay|fine|allowed|legal|normal))\b`,
+			`\bin\s+(?:a|this)\s+(?:hypothetical|fictional|parallel|alternate|dystopian)\s+(?:\w+\s+)?(?:world|universe|scenario|reality)\s+where\b[^.!?\n]*?\b(?:we\s+might|you\s+(?:can|could|would|must|should)|it\s+is\s+(?:ok|okay|fine|allowed|legal|normal))\b`,
 			`\blet's\s+play\s+a\s+(?:game|role-?\s?play(?:ing)?\s+game)\s+(?:where|in\s+which)\s+you\b`,
 			`\b(?:role-?\s?play)\s+as\s+(?:an?\s+)?(?:\w+\s+)?(?:ai|assistant|model|chatbot|hacker|character)\b`,
 			`\byou\s+will\s+(?:now\s+)?(?:act|play|respond|speak|answer)\s+as\s+(?:an?\s+)?(?:\w+\s+)?(?:ai|assistant|model|chatbot|character|persona|dan)\b`,
@@ -155,8 +155,8 @@ var englishFramingPhrases = []phraseSpec{
 	{rule: "injection.system_prompt", lang: "en", before: 120, after: 120,
 		keywords: []string{"following code", "subsequent code", "code snippet", "code block", "code excerpt", "code section", "code segment", "code fragment"},
 		patterns: []string{
-			`\b(?:following|subsequent|below|attached)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b[^.!?\n]{0,80}?\b(?:into|in|within|to|with|as\s+(?:a\s+)?(?:\w+\s+)?(?:part|component)\s+of|of)\s+(?:the\s+(?:\w+\s+){0,2}?of\s+)?your\s+(?:code|codebase|solution|implementation|algorithm|program|script|project|application|response|answer)\b`,
-			`\byour\s+(?:code|codebase|solution|implementation|algorithm|program)\b[^.!?\n]{0,80}?\b(?:following|subsequent)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b`,
+			`\b(?:following|subsequent|below|attached)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b[^.!?\n]*?\b(?:into|in|within|to|with|as\s+(?:a\s+)?(?:\w+\s+)?(?:part|component)\s+of|of)\s+(?:the\s+(?:\w+\s+){0,2}?of\s+)?your\s+(?:code|codebase|solution|implementation|algorithm|program|script|project|application|response|answer)\b`,
+			`\byour\s+(?:code|codebase|solution|implementation|algorithm|program)\b[^.!?\n]*?\b(?:following|subsequent)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b`,
 			`\b(?:utili[sz]e|integrate|incorporate|embed|inject|infuse|meld|blend|harmoni[sz]e|assimilate|adopt|engage|weave|feature|featuring)\s+(?:the\s+)?(?:following|subsequent)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b`,
 		}},
 }

@@ -33,7 +33,7 @@ var structuralPhrases = []phraseSpec{
 			// A hidden comment that speaks to the model; issue templates'
 			// "<!-- follow the instructions -->" speak to people.
 			`<!--\s*(?:\w+\s+){0,3}?(?:ignore|disregard|forget)\s+(?:the|this|all|any|previous|prior|above|everything|your|la|el|los|las|le|les|die|der|das|todo|tout|alles)\b`,
-			`<!--[^>]{0,300}?\b(?:ai\s+(?:assistant|model|agent)s?|assistants?|the\s+model|llms?|language\s+models?|ai\s+readers?|(?:coding\s+)?agents?)\b`,
+			`<!--[^>]*?\b(?:ai\s+(?:assistant|model|agent)s?|assistants?|the\s+model|llms?|language\s+models?|ai\s+readers?|(?:coding\s+)?agents?)\b`,
 		}},
 
 	// Exfiltration.

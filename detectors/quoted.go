@@ -35,13 +35,13 @@ var aboutMarkers = []string{
 	"atacante", "attaquant", "angreifer", "злоумышленник", "攻击者", "攻撃者", "공격자", "हमलावर",
 }
 
-// strongAbout markers alone mark a descriptive text about attacks (an
-// article explaining that "attackers make the model ignore previous
-// instructions"), where nothing is quoted.
-var strongAbout = [][2][]string{{
-	{"prompt injection", "injection attack", "inyección de prompt", "injeção de prompt", "injection de prompt", "prompt-injection", "промпт-инъекци", "инъекци", "提示注入", "提示词注入", "プロンプトインジェクション", "프롬프트 인젝션", "प्रॉम्प्ट इंजेक्शन"},
-	{"attacker", "atacante", "attaquant", "angreifer", "злоумышленник", "攻击者", "攻撃者", "공격자", "हमलावर", "vulnerab", "mitigat"},
-}}
+// A topic marker together with an actor marker marks a descriptive text
+// about attacks (an article explaining that "attackers make the model
+// ignore previous instructions"), where nothing is quoted.
+var (
+	attackTopics = []string{"prompt injection", "injection attack", "inyección de prompt", "injeção de prompt", "injection de prompt", "prompt-injection", "промпт-инъекци", "инъекци", "提示注入", "提示词注入", "プロンプトインジェクション", "프롬프트 인젝션", "प्रॉम्प्ट इंजेक्शन"}
+	attackActors = []string{"attacker", "atacante", "attaquant", "angreifer", "злоумышленник", "攻击者", "攻撃者", "공격자", "हमलावर", "vulnerab", "mitigat"}
+)
 
 // reportMarkers alone mark a security report or audit log: it names the
 // detection (a rule id, an excerpt) next to what was detected.
@@ -78,7 +78,7 @@ func (r *scanRun) demoteQuoted() {
 		around := strings.ToLower(r.text[lo:hi])
 		q := inFence(fences, f.Start) || quoted(r.text, f.Start, f.End, code)
 		if (q && (code || containsAny(around, aboutMarkers))) || containsAny(around, reportMarkers) ||
-			(containsAny(around, strongAbout[0][0]) && containsAny(around, strongAbout[0][1])) {
+			(containsAny(around, attackTopics) && containsAny(around, attackActors)) {
 			f.Severity = Low
 			f.Excerpt = labelled("quoted: ", f.Excerpt)
 		}

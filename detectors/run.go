@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"regexp"
 	"slices"
 	"unicode/utf8"
 )
@@ -167,11 +168,23 @@ func (r *scanRun) verify(w window) {
 	// ASCII is lower-cased here, per window, rather than over the whole
 	// text: the keyword automaton ignores ASCII case by itself.
 	r.lbuf = appendLowerASCII(r.lbuf[:0], r.norm[lo:hi])
-	sub := r.lbuf
-	if !t.re.Match(sub) {
+	if t.split == nil {
+		r.verifyRE(t, t.re, lo)
 		return
 	}
-	for _, m := range t.re.FindAllSubmatchIndex(sub, -1) {
+	for _, re := range t.split {
+		r.verifyRE(t, re, lo)
+	}
+}
+
+// verifyRE runs one regexp of trigger t over the lower-cased window in
+// r.lbuf, which starts at lo in the normalised text.
+func (r *scanRun) verifyRE(t *trigger, re *regexp.Regexp, lo int) {
+	sub := r.lbuf
+	if !re.Match(sub) {
+		return
+	}
+	for _, m := range re.FindAllSubmatchIndex(sub, -1) {
 		a, b := m[0], m[1]
 		if len(m) >= 4 && m[2] >= 0 { // group 1, when present, is the span
 			a, b = m[2], m[3]
