@@ -131,7 +131,7 @@ var multilingualFramingPhrases = []phraseSpec{
 		keywords: []string{"密码", "密碼", "密钥", "密鑰"},
 		patterns: []string{
 			`(?:密码|密碼|密钥|密鑰)(?:是什么|是什麼|是多少)`,
-			`(?:告诉|告訴|分享|提供|透露|确认|確認|给我|給我)[^。！？\n]{0,12}?(?:密码|密碼|密钥|密鑰)`,
+			`(?:告诉|告訴|分享|提供(?:给我|給我|你的|您的|一下)|透露|确认|確認|给我|給我)[^。！？\n]{0,12}?(?:密码|密碼|密钥|密鑰)`,
 		}},
 	{rule: "injection.prompt_leak", lang: "ja",
 		keywords: []string{"パスワード"},

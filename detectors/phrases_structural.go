@@ -1,6 +1,9 @@
 package detectors
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Language-neutral markers, exfiltration and tool-poisoning phrases.
 var structuralPhrases = []phraseSpec{
@@ -50,7 +53,8 @@ var structuralPhrases = []phraseSpec{
 		before:   240, after: 220,
 		patterns: []string{
 			`\b(?:send|upload|forward|transmit|exfiltrate|leak|submit|deliver)\b[^\n]*?\b(?:conversation|chat|history|data|contents?|files?|credentials?|passwords?|keys?|tokens?|secrets?|environment|env|variables|logs?|cookies?|session|personal|private|confidential|information|info|details|documents?|inbox|emails?|messages?|output|results?|summary|everything|memory|context|prompt)\b[^\n]*?\b(?:to|at|into|via|using)\s+(?:(?:https?://|ftp://|www\.)[^\s)>"']*|[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b)`,
-		}},
+		},
+		check: realDestination},
 	{rule: "exfiltration.http_tool", after: 260,
 		// "curl " with its space: bare "curl" opens a window at every "curling".
 		keywords: []string{"curl ", "wget", "webhook", "requestbin", "pipedream", "ngrok", "burpcollaborator", "interact.sh", "oast.", "requests.post", "invoke-webrequest"},
@@ -61,7 +65,8 @@ var structuralPhrases = []phraseSpec{
 			`\b(?:cat|type|base64|printenv|env)\b[^\n|]*\|\s*(?:curl|wget|nc)\b`,
 			`https?://[a-z0-9.-]*(?:webhook\.site|requestbin|pipedream\.net|ngrok\.io|ngrok-free\.app|burpcollaborator\.net|interact\.sh|oast\.(?:fun|me|pro|site|live|online))`,
 			`\brequests\.post\(\s*["']https?://[^"']+["']\s*,[^)]*?\b(?:environ|getenv|cookie|password|passwd|token|secret|keylog|clipboard|getpass)`,
-		}},
+		},
+		check: notAuthHeader},
 	{rule: "exfiltration.sensitive_file", before: 110, after: 80,
 		keywords: []string{".ssh", "id_rsa", "id_ed25519", "id_ecdsa", ".env", ".aws", "/etc/passwd", "/etc/shadow", ".npmrc", ".netrc", ".git-credentials", ".kube", ".pgpass", ".bash_history", "wallet.dat", "credentials.json", "mcp.json"},
 		patterns: []string{
@@ -96,6 +101,32 @@ var structuralPhrases = []phraseSpec{
 			`\b(?:pass|put|include|provide|send|add|insert|embed|place|attach|supply)\b[^.\n]*?\b(?:content|contents|text|value)s?\s+of\s+[^\n]+?\b(?:as|in|into|to|inside)\s+(?:the\s+)?[` + "`" + `'"]?[a-z_][a-z0-9_]*[` + "`" + `'"]?\s*(?:parameter|param|argument|arg|field)?`,
 			`\bread\s+[^\n]+?\band\s+(?:pass|put|include|send|provide|add)\s+(?:it|its\s+contents?|the\s+contents?)\s+(?:as|in|into|to)\s+(?:the\s+)?[` + "`" + `'"]?[a-z_][a-z0-9_]*`,
 		}},
+}
+
+// realDestination rejects "send an email to X": the e-mail is the
+// channel, not the data. (Example domains are not excluded: attack
+// samples use them as much as documentation does.)
+func realDestination(match string) bool {
+	return !channelOnly.MatchString(match)
+}
+
+var channelOnly = regexp.MustCompile(`^(?:send|forward|submit|deliver)\s+(?:an?\s+|the\s+)?(?:e-?mail|message|note|reply|response)\s+(?:to|at)\s`)
+
+// notAuthHeader rejects a curl command whose only suspicious part is an
+// API key variable in an authentication header: that is how every API's
+// documentation shows a request ("-H \"Authorization: Bearer $API_KEY\"").
+func notAuthHeader(match string) bool {
+	i := strings.LastIndexByte(match, '$')
+	if i < 0 || !strings.HasPrefix(match, "curl") {
+		return true
+	}
+	before := match[max(0, i-40):i]
+	for _, h := range []string{"bearer ", "authorization:", "api-key:", "apikey:", "token:", "x-api-key", "-u ", "--user "} {
+		if strings.Contains(before, h) {
+			return false
+		}
+	}
+	return true
 }
 
 // notPublicSSHFile rejects SSH files that hold no secret: public keys,
@@ -247,10 +278,15 @@ func findMarkdownLinks(text string, lo, hi int, spans [][2]int) [][2]int {
 		if !strings.HasPrefix(rest, "://") {
 			continue
 		}
+		// The label opens at the nearest '[' (a JSON array around a
+		// link in a string is not part of it).
 		open := -1
 		for k := p - 1; k >= 0 && p-k <= maxLinkLabel && text[k] != ']' && text[k] != '\n'; k-- {
-			if text[k] == '[' && (k == 0 || text[k-1] != '!') {
-				open = k
+			if text[k] == '[' {
+				if k == 0 || text[k-1] != '!' {
+					open = k
+				}
+				break
 			}
 		}
 		if open < 0 || open == p-1 {
@@ -271,14 +307,26 @@ func isLinkStop(c byte) bool {
 
 // linkCarriesPlaceholder is urlCarriesPlaceholder on original (not
 // lower-cased) link text.
-func linkCarriesPlaceholder(link string) bool { return urlCarriesPlaceholder(strings.ToLower(link)) }
+func linkCarriesPlaceholder(link string) bool {
+	if i := strings.Index(link, "]("); i >= 0 {
+		link = link[i+2:] // the label is text, not part of the URL
+	}
+	return urlCarriesPlaceholder(strings.ToLower(link))
+}
 
+// urlQuery returns the query of the URL in match: what a fetch sends to
+// the server. The fragment (after '#') never leaves the client, so it
+// carries nothing out (pages keep app state there as encoded JSON).
 func urlQuery(match string) string {
-	i := strings.IndexAny(match, "?#")
+	i := strings.IndexByte(match, '?')
 	if i < 0 {
 		return ""
 	}
-	return match[i+1:]
+	q := match[i+1:]
+	if j := strings.IndexByte(q, '#'); j >= 0 {
+		q = q[:j]
+	}
+	return q
 }
 
 // Query parameter names that carry data in exfiltration payloads. The

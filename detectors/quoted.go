@@ -148,7 +148,8 @@ func quoted(text string, start, end int, code bool) bool {
 func sourceCode(text string) bool {
 	head := text[:min(len(text), 4096)]
 	for _, m := range []string{"package ", "import ", "func ", "def ", "class ", "#include", "use ", "const ", "fn "} {
-		if strings.HasPrefix(head, m) || strings.Contains(head, "\n"+m) {
+		// Also a file inside a JSON string, with escaped newlines.
+		if strings.HasPrefix(head, m) || strings.Contains(head, "\n"+m) || strings.Contains(head, `\n`+m) {
 			return true
 		}
 	}

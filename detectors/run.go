@@ -167,7 +167,7 @@ func (r *scanRun) verify(w window) {
 	// on the ASCII fast path the window is lower-cased into a scratch buffer.
 	// ASCII is lower-cased here, per window, rather than over the whole
 	// text: the keyword automaton ignores ASCII case by itself.
-	r.lbuf = appendLowerASCII(r.lbuf[:0], r.norm[lo:hi])
+	r.lbuf = appendPhraseWindow(r.lbuf[:0], r.norm[lo:hi])
 	if t.split == nil {
 		r.verifyRE(t, t.re, lo)
 		return
@@ -212,9 +212,30 @@ func (r *scanRun) hasAlso(w window) bool {
 	return i < len(ends) && ends[i] <= w.hi
 }
 
-func appendLowerASCII(dst []byte, s string) []byte {
+// appendPhraseWindow lower-cases ASCII and reads JSON string escapes as
+// what they stand for, keeping every offset: text inside a JSON string
+// value ("…\nIgnore all previous instructions…") must match like the
+// decoded text would. \n becomes " \n", \t and \r two spaces, \" ` "`.
+func appendPhraseWindow(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		dst = append(dst, lowerASCII(s[i]))
+		c := s[i]
+		if c == '\\' && i+1 < len(s) && (i == 0 || s[i-1] != '\\') {
+			switch s[i+1] {
+			case 'n':
+				dst = append(dst, ' ', '\n')
+				i++
+				continue
+			case 't', 'r':
+				dst = append(dst, ' ', ' ')
+				i++
+				continue
+			case '"':
+				dst = append(dst, ' ', '"')
+				i++
+				continue
+			}
+		}
+		dst = append(dst, lowerASCII(c))
 	}
 	return dst
 }
