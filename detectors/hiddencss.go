@@ -9,8 +9,10 @@ import (
 // cannot see it (display:none, visibility:hidden, opacity:0, a font size
 // of 0–2px, white or transparent text, pushed off-screen, clipped) or with
 // the hidden attribute. Hidden markup is ordinary on real pages (menus,
-// templates), so it is reported only when an injection or exfiltration
-// finding lies inside it: obfuscation.hidden_text, high.
+// templates), so it is reported (obfuscation.hidden_text, high) only when
+// an injection or exfiltration finding lies inside it, or when the hidden
+// text speaks to its reader ("I want you to …", "you must …", "forget
+// everything"): nobody but a model reads hidden text.
 
 // hiddenTagRE matches an opening tag that hides its content. It runs on
 // lower-cased text, and only when the text has findings.
@@ -78,4 +80,44 @@ func whiteOnColour(tag string) bool {
 	i := strings.Index(tag, "background")
 	bg := tag[i:min(len(tag), i+40)]
 	return !strings.Contains(bg, "#fff") && !strings.Contains(bg, "white") && !strings.Contains(bg, "255")
+}
+
+// hidingStyles are the keywords that start findHiddenDirective: the CSS
+// of the hiding styles hiddenTagRE knows, as written in practice.
+var hidingStyles = []string{"display:none", "display: none", "visibility:hidden", "visibility: hidden", "opacity:0", "opacity: 0",
+	"font-size:0", "font-size: 0", "font-size:1px", "font-size: 1px", "font-size:2px", "font-size: 2px", "font-size:1pt", "font-size:2pt",
+	"color:#fff", "color: #fff", "color:white", "color: white", "color:transparent", "color: transparent"}
+
+// hiddenDirectiveRE: second-person orders, in the hidden text (lower-case).
+var hiddenDirectiveRE = regexp.MustCompile(`\bi\s+want\s+you\s+to\b|\byou\s+(?:must|shall|are\s+to|need\s+to|have\s+to|are\s+now|will\s+now)\b|` +
+	`\byour\s+(?:task|job|goal|new\s+instructions?|instructions)\b|\bfrom\s+now\s+on\b|\b(?:forget|ignore|disregard)\s+(?:everything|all|any|the|previous|prior|your)\b|` +
+	`\b(?:do\s+not|don't|never)\s+(?:tell|mention|reveal|inform)\b|\btell\s+the\s+user\b|\b(?:assistant|ai|model|agent|llm)s?\s*[:,]|` +
+	`\b(?:olvida|olvide|ignora|oublie|ignore[sz]|vergiss|ignoriere|esqueça|dimentica)\b`)
+
+// findHiddenDirective expands each hiding style in text[lo:hi] to its
+// element and reports the element when the text inside gives orders.
+func findHiddenDirective(text string, lo, hi int, spans [][2]int) [][2]int {
+	lt := strings.LastIndexByte(text[max(0, lo-400):lo], '<')
+	if lt < 0 {
+		return spans
+	}
+	start := max(0, lo-400) + lt
+	lower := lowerForAction(text[start:min(len(text), start+maxHiddenSpan+400)])
+	m := hiddenTagRE.FindStringSubmatchIndex(lower)
+	if m == nil || m[0] != 0 {
+		return spans
+	}
+	gt := strings.IndexByte(lower[m[1]:], '>')
+	if gt < 0 || whiteOnColour(lower[:m[1]+gt+1]) {
+		return spans
+	}
+	body := m[1] + gt + 1
+	end := len(lower)
+	if c := strings.Index(lower[body:], "</"+lower[m[2]:m[3]]); c >= 0 {
+		end = body + c
+	}
+	if hiddenDirectiveRE.MatchString(lower[body:end]) {
+		spans = append(spans, [2]int{start, snapRune(text, start+end)})
+	}
+	return spans
 }

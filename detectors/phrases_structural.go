@@ -35,6 +35,9 @@ var structuralPhrases = []phraseSpec{
 			`\[\s*(?:important|system\s+(?:note|message|override)|admin|instructions?)\s*\]`,
 			// A hidden comment that speaks to the model; issue templates'
 			// "<!-- follow the instructions -->" speak to people.
+			// A hidden comment giving its reader orders.
+			`<!--[^>]*?\b(?:i\s+want\s+you\s+to|you\s+are\s+now|from\s+now\s+on|your\s+(?:new\s+|real\s+)?task\s+is|forget\s+(?:everything|all\s+(?:previous|prior|the))|do\s+not\s+(?:tell|inform)\s+the\s+user)\b`,
+			`<!--\s*(?:olvid[ae]|oublie[sz]?|vergiss|ignor[ae]|esqueça|dimentica)\s`,
 			`<!--\s*(?:\w+\s+){0,3}?(?:ignore|disregard|forget)\s+(?:the|this|all|any|previous|prior|above|everything|your|la|el|los|las|le|les|die|der|das|todo|tout|alles)\b`,
 			`<!--[^>]*?\b(?:ai\s+(?:assistant|model|agent)s?|assistants?|the\s+model|llms?|language\s+models?|ai\s+readers?|(?:coding\s+)?agents?)\b`,
 		}},

@@ -63,6 +63,9 @@ var origSpecs = []origSpec{
 	// here because the link's exact characters are what counts.
 	{rule: "exfiltration.markdown_link", keywords: []string{"](http"}, find: findMarkdownLinks, check: linkCarriesPlaceholder},
 
+	// Text hidden with CSS that gives its reader orders (hiddencss.go).
+	{rule: "obfuscation.hidden_text", keywords: hidingStyles, find: findHiddenDirective},
+
 	// E-mail addresses are personal data (pii.email); they share the
 	// original-text machinery because case and exact characters matter.
 	{rule: "pii.email", keywords: []string{"@"}, before: 0, after: 1, find: findEmails},
