@@ -86,7 +86,7 @@ var englishFramingPhrases = []phraseSpec{
 		patterns: []string{
 			`\b(?:respond|reply|answer)\s+(?:only|solely|exclusively)\s+with\b`,
 			// "say exactly what was invalid" describes, it does not force.
-			`\b(?:print|output|say|write|type|return|repeat|reply|respond|answer)\s+(?:with\s+)?(?:exactly|verbatim|nothing\s+but)\b(?:\s+(?:what|how|which|why|where|when|who|whether|the\s+same)\b)?`,
+			`\b(?:print|output|say|write|return|repeat|reply|respond|answer)\s+(?:with\s+)?(?:exactly|verbatim|nothing\s+but)\b(?:\s+(?:what|how|which|why|where|when|who|whether|the\s+same)\b)?`,
 			`\b(?:print|output|say|write|reply|respond|answer)\s+["“'][^"”\n]{1,80}["”']\s+and\s+nothing\s+(?:else|more)\b`,
 		},
 		check: func(m string) bool {

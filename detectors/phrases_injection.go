@@ -11,14 +11,15 @@ var injectionPhrases = slices.Concat(englishPhrases, englishFramingPhrases, mult
 var englishPhrases = []phraseSpec{
 	// --- English ---
 	{rule: "injection.override", lang: "en",
-		keywords: []string{"ignore", "disregard", "forget", "overlook", "override", "bypass", "neglect", "abandon", "discard", "set aside", "skip", "not follow", "not obey", "stop following", "regardless"},
+		keywords: []string{"ignore", "disregard", "forget", "overlook", "override", "bypass", "neglect", "abandon", "discard", "set aside", "not follow", "not obey", "stop following", "regardless"},
 		// Every pattern names what is dismissed or what to say instead.
 		also: []string{"instruction", "directive", "prompt", "guideline", "guidance", "rules", "command", "constraint", "restriction", "programming", "policies", "orders", "above", "foregoing",
 			"told", "instructed", "taught", "programmed", "given", "task", "request",
 			"state", "say", "output", "print", "respond", "reply", "write", "answer", "tell", "return", "repeat", "claim"},
 		patterns: []string{
 			// verb … qualifier … instruction noun: "ignore all previous instructions"
-			`\b(?:ignore|disregard|forget|overlook|override|bypass|neglect|abandon|discard|set aside|skip)\b[^.!?\n]*?\b(?:previous|prior|above|earlier|preceding|former|all|any|every|your|initial|original|existing|system|developer|safety|those|these)\b[^.!?\n]*?\b(?:instructions?|directives?|prompts?|guidelines|guidance|rules|commands|constraints|restrictions|programming|policies|orders)\b`,
+			// ("skip" is not a verb here: code skips machine instructions.)
+			`\b(?:ignore|disregard|forget|overlook|override|bypass|neglect|abandon|discard|set aside)\b[^.!?\n]*?\b(?:previous|prior|above|earlier|preceding|former|all|any|every|your|initial|original|existing|system|developer|safety|those|these)\b[^.!?\n]*?\b(?:instructions?|directives?|prompts?|guidelines|guidance|rules|commands|constraints|restrictions|programming|policies|orders)\b`,
 			// "disregard the above", "ignore all of the above"
 			`\b(?:ignore|disregard|forget|overlook)\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+)?(?:above|foregoing)\b`,
 			// "forget everything you have been told"
@@ -79,7 +80,9 @@ var englishPhrases = []phraseSpec{
 		near:   []string{"reveal", "show", "print", "repeat", "output", "display", "tell me", "give me", "share", "disclose", "leak", "confirm", "what"},
 		before: 80,
 		patterns: []string{
-			`\b(?:reveal|show|print|repeat|output|display|tell\s+me|give\s+me|share|disclose|leak|confirm|what(?:'s|\s+is|\s+are))\s+(?:me\s+)?(?:your|the)\s+(?:(?:full|entire|initial|original|hidden|secret|exact|system)\s+)*(?:system\s+prompt|initial\s+prompt|(?:system\s+)?instructions|secret\s+key|secret|api\s+key|private\s+key|credentials)\b`,
+			// API keys, private keys and credentials must be "yours":
+			// "would leak the private key" describes a bug.
+			`\b(?:reveal|show|print|repeat|output|display|tell\s+me|give\s+me|share|disclose|leak|confirm|what(?:'s|\s+is|\s+are))\s+(?:me\s+)?(?:(?:your|the)\s+(?:(?:full|entire|initial|original|hidden|secret|exact|system)\s+)*(?:system\s+prompt|initial\s+prompt|(?:system\s+)?instructions|secret\s+key|secret)|your\s+(?:(?:full|entire|hidden|secret|exact|system)\s+)*(?:api\s+key|private\s+key|credentials))\b`,
 			// passwords: see phrases_framing.go, which needs a first-person
 			// or question form ("never share your password" is advice).
 			`\b(?:repeat|print|output)\s+(?:everything|all(?:\s+the\s+text)?|the\s+text)\s+above\b`,

@@ -32,7 +32,8 @@ var structuralPhrases = []phraseSpec{
 		keywords: []string{"<important", "<instruction", "<system", "<admin", "<secret", "<hidden", "<critical", "[important", "[system", "[admin", "[instruction", "<!--"},
 		patterns: []string{
 			`<\s*(?:important|instructions?|system[_ -]?(?:message|prompt|instructions?|override|note)|admin(?:[_ -]instructions?)?|secret|hidden(?:[_ -]instructions?)?|critical)\s*>`,
-			`\[\s*(?:important|system\s+(?:note|message|override)|admin|instructions?)\s*\]`,
+			// Not "[instructions]": a markdown reference link.
+			`\[\s*(?:important|system\s+(?:note|message|override)|admin)\s*\]`,
 			// A hidden comment that speaks to the model; issue templates'
 			// "<!-- follow the instructions -->" speak to people.
 			// A hidden comment giving its reader orders.
