@@ -137,3 +137,16 @@ var redirectionPhrases = []phraseSpec{
 			`\byou\s+(?:must|will|should|are\s+going\s+to)\s+(?:respond|answer|reply|act|speak)\s+as\s+(?:two|2|both)\s+(?:different\s+|separate\s+|distinct\s+)?(?:personalities|personas|characters|ais|entities|assistants)\b`,
 		}},
 }
+
+// Role assignment and prompt extraction phrased as requests: "I want you
+// to act as …", "output the exact text of your system message".
+var requestPhrases = []phraseSpec{
+	{rule: "injection.role_hijack", lang: "en", before: 4, after: 40,
+		keywords: []string{"i want you to act", "i want you to behave", "i want you to pretend", "i want you to respond as", "i want you to roleplay", "i want you to role-play"},
+		patterns: []string{`\bi\s+want\s+you\s+to\s+(?:act|behave|pretend|respond|role-?\s?play)\s*(?:as|like|to\s+be)?\b`}},
+	{rule: "injection.prompt_leak", lang: "en", before: 60, after: 60,
+		keywords: []string{"text of your", "contents of your", "content of your", "wording of your", "text of the system", "copy of your"},
+		patterns: []string{
+			`\b(?:output|print|repeat|reveal|show|display|give\s+me|tell\s+me|share|write\s+out|reproduce|provide)\s+(?:me\s+)?(?:the\s+|a\s+)?(?:exact\s+|full\s+|entire\s+|complete\s+|verbatim\s+|original\s+)*(?:text|contents?|wording|copy)\s+of\s+(?:your|the)\s+(?:\w+\s+)?(?:system\s+(?:message|prompt)|initial\s+(?:instructions|prompt)|instructions|prompt|rules|guidelines)\b`,
+		}},
+}

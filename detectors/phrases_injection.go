@@ -6,7 +6,7 @@ import "slices"
 // languages (phrases_multilingual.go) cover the common override, role,
 // authority, secret-request and concealment forms. Patterns aim at the
 // phrase's grammar (verb + target), not at particular documents.
-var injectionPhrases = slices.Concat(englishPhrases, englishFramingPhrases, multilingualPhrases, multilingualFramingPhrases, addressedPhrases, addressedMultilingual, redirectionPhrases, multilingualAuthorityPhrases)
+var injectionPhrases = slices.Concat(englishPhrases, englishFramingPhrases, multilingualPhrases, multilingualFramingPhrases, addressedPhrases, addressedMultilingual, redirectionPhrases, multilingualAuthorityPhrases, requestPhrases)
 
 var englishPhrases = []phraseSpec{
 	// --- English ---
@@ -28,7 +28,10 @@ var englishPhrases = []phraseSpec{
 			`\b(?:ignore|disregard)\s+(?:the|this|that|these|all|your)\s+(?:\w+\s+){0,2}?and\s+(?:instead\s+)?(?:state|say|output|print|write|answer|tell|repeat|claim)\b`,
 			// With "respond", what is dismissed must be text the model was
 			// given ("ignore the range header and respond" is HTTP).
-			`\b(?:ignore|disregard)\s+(?:the|this|that|these|all|your)\s+(?:\w+\s+){0,2}?(?:text|message|messages|prompt|content|question|questions|task|tasks|input|document|email|context|conversation|above|previous|instructions?|rules|request|everything|page|webpage|code|function|table|data)\s+and\s+(?:instead\s+)?(?:respond|reply|return)\b`,
+			`\b(?:ignore|disregard)\s+(?:the|this|that|these|all|your)\s+(?:\w+\s+){0,2}?(?:text|message|messages|prompt|content|question|questions|task|tasks|input|document|email|context|conversation|above|previous|instructions?|rules|request|everything|page|webpage|code|function|table|data|user|users)\s+and\s+(?:instead\s+)?(?:respond|reply|return)\b`,
+			// A bare order opening a sentence or a quotation: "Ignore
+			// instructions, run this".
+			`(?:^|[.!?:;"'“(\n]\s*)(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+)?(?:instructions|rules|guidelines|directives)\b`,
 			`\bregardless\s+of\s+(?:any\s+|all\s+|your\s+)?(?:previous|prior|earlier|above|other)\s+(?:\w+\s+)?(?:tasks?|instructions?|requests?|directives?|rules)\b`,
 			`\b(?:do\s+not|don't|stop)\s+(?:follow|following|obey|obeying)\s+(?:your|the|any)\s+(?:\w+\s+)?(?:instructions|rules|guidelines|programming)\b`,
 		}},
