@@ -62,7 +62,8 @@ var englishFramingPhrases = []phraseSpec{
 
 	// Directives about the assistant's own response (indirect injection in
 	// documents): insert text into the answer, or mangle its form.
-	{rule: "injection.system_prompt", lang: "en", before: 160, after: 120,
+	// These matches end at the keyword: the window reaches back.
+	{rule: "injection.system_prompt", lang: "en", before: 160, after: 16,
 		keywords: []string{"your response", "your reply", "your answer", "your output", "your responses", "your replies", "your answers", "your summary", "your translation"},
 		patterns: []string{
 			// "Include a sentence in your answer ...", "Add a link to your reply"
@@ -71,6 +72,11 @@ var englishFramingPhrases = []phraseSpec{
 			`\b(?:add|include|insert|append|prepend|write|say|put)\s+["“'][^"”\n]{3,200}["”']\s+(?:to|in|into|at\s+the\s+(?:end|start|beginning)\s+of)\s+your\s+(?:response|reply|answer|output|summary|translation)\b`,
 			// "Use numbers for vowels in your response", "Remove spaces from your reply"
 			`\b(?:replace|substitute|swap|use|remove|introduce|rearrange|jumble|scramble|shuffle|anagram|combine|reverse|capitali[sz]e|misspell|encode|encrypt)\s+(?:\w+\s+){0,5}?(?:letters?|words?|vowels?|consonants?|spaces?|characters?|symbols?|numbers?|digits?|typos?|misspellings?|emojis?|anagrams?|punctuation|keywords?)\b[^.!?\n]*?\b(?:in|of|from|to|within|throughout)\s+your\s+(?:response|reply|answer|output|responses|replies|answers)\b`,
+		}},
+	// The same keywords where the match starts at them.
+	{rule: "injection.system_prompt", lang: "en", before: 16, after: 120,
+		keywords: []string{"your response", "your reply", "your answer", "your output", "your responses", "your replies", "your answers", "your summary", "your translation"},
+		patterns: []string{
 			// "Provide your reply without any spaces", "write your answer in base64"
 			`\b(?:provide|give|write|deliver|format|compose|return)\s+your\s+(?:response|reply|answer|output)\s+(?:with|without|in|using|entirely\s+in|only\s+in)\s+(?:\w+\s+){0,3}?(?:spaces?|punctuation|misspellings?|typos?|reverse|backwards|base64|morse|leetspeak|pig\s+latin|uppercase|all\s+caps|emojis?|cipher|rot13|hex|binary|symbols?|anagrams?)\b`,
 			// "Modify your answer to ...", "Enhance your reply by ..."
@@ -125,7 +131,7 @@ var englishFramingPhrases = []phraseSpec{
 		}},
 
 	// Role-play and fictional framings.
-	{rule: "injection.role_hijack", lang: "en", before: 64,
+	{rule: "injection.role_hijack", lang: "en", before: 16,
 		keywords: []string{"imagine", "suppose we", "pretend we", "let's say we", "hypothetical", "fictional", "parallel world", "parallel universe", "alternate world", "alternate universe", "alternate reality", "dystopian", "play a game", "role-play", "roleplay", "role play", "in character", "break character", "you will act", "you will play", "you will respond as", "you will now act", "you will now play"},
 		patterns: []string{
 			`\b(?:imagine|suppose|pretend|assume|let's\s+(?:say|assume|imagine|pretend|consider))\s+(?:that\s+)?(?:we(?:'re|\s+are)|you(?:'re|\s+are)|it's|it\s+is)?\s*(?:\w+\s+){0,3}?(?:in|into|on)\s+(?:a|an|this|the)\s+(?:hypothetical|fictional|fictitious|parallel|alternate|alternative|dystopian|imaginary|simulated|make-believe)\s+(?:\w+\s+)?(?:world|universe|scenario|reality|future|setting|society|dimension|timeline)\b`,

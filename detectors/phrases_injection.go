@@ -10,7 +10,9 @@ var injectionPhrases = slices.Concat(englishPhrases, englishFramingPhrases, mult
 
 var englishPhrases = []phraseSpec{
 	// --- English ---
-	{rule: "injection.override", lang: "en",
+	// Every pattern starts at (or a word before) its keyword, so the
+	// window reaches back only that far.
+	{rule: "injection.override", lang: "en", before: 12,
 		keywords: []string{"ignore", "disregard", "forget", "overlook", "override", "bypass", "neglect", "abandon", "discard", "set aside", "not follow", "not obey", "stop following", "regardless"},
 		// Every pattern names what is dismissed or what to say instead.
 		also: []string{"instruction", "directive", "prompt", "guideline", "guidance", "rules", "command", "constraint", "restriction", "programming", "policies", "orders", "above", "foregoing",
@@ -35,7 +37,7 @@ var englishPhrases = []phraseSpec{
 			`\bregardless\s+of\s+(?:any\s+|all\s+|your\s+)?(?:previous|prior|earlier|above|other)\s+(?:\w+\s+)?(?:tasks?|instructions?|requests?|directives?|rules)\b`,
 			`\b(?:do\s+not|don't|stop)\s+(?:follow|following|obey|obeying)\s+(?:your|the|any)\s+(?:\w+\s+)?(?:instructions|rules|guidelines|programming)\b`,
 		}},
-	{rule: "injection.role_hijack", lang: "en",
+	{rule: "injection.role_hijack", lang: "en", before: 16, after: 120,
 		keywords: []string{"you are now", "you're now", "from now on", "act as", "behave as", "pretend", "no longer", "anything now", "immerse yourself", "jailbr", "role of"},
 		patterns: []string{
 			`\byou(?:'re| are) now (?:in |a |an |the |my |playing |acting as )?(?:\w+ )?(?:mode|ai|assistant|bot|model|dan|character|persona|free|unrestricted|unfiltered|jailbroken|evil|hacker|admin|administrator|developer|root|system|chatbot)\b`,

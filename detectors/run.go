@@ -168,13 +168,7 @@ func (r *scanRun) verify(w window) {
 	// ASCII is lower-cased here, per window, rather than over the whole
 	// text: the keyword automaton ignores ASCII case by itself.
 	r.lbuf = appendPhraseWindow(r.lbuf[:0], r.norm[lo:hi])
-	if t.split == nil {
-		r.verifyRE(t, t.re, lo)
-		return
-	}
-	for _, re := range t.split {
-		r.verifyRE(t, re, lo)
-	}
+	r.verifyRE(t, t.re, lo)
 }
 
 // verifyRE runs one regexp of trigger t over the lower-cased window in

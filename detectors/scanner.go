@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"regexp"
-	"regexp/syntax"
 	"sort"
 	"strings"
 	"sync"
@@ -50,9 +49,6 @@ type trigger struct {
 	// onOrig: run on the original text (case matters, e.g. secrets) instead
 	// of the normalised text.
 	onOrig bool
-	// split, when set, holds re's alternatives as separate regexps (see
-	// compile); verify runs them instead of re.
-	split []*regexp.Regexp
 	// check, when set, must accept the match (the secret for onOrig
 	// triggers, the normalised match otherwise).
 	check func(string) bool
@@ -186,16 +182,6 @@ func (s *Scanner) compile() error {
 			if re.NumSubexp() > 1 || (re.NumSubexp() == 1 && len(p.patterns) > 1) {
 				return fmt.Errorf("detectors: rule %s/%s: a capture group is only allowed in a single-pattern spec", p.rule, p.lang)
 			}
-			// RE2 in Go backtracks only programs of at most 500
-			// instructions; a larger joined spec runs on the much slower
-			// NFA. Such a spec keeps one regexp per pattern, each small
-			// enough to backtrack, and verify tries them in turn.
-			var split []*regexp.Regexp
-			if len(p.patterns) > 1 && progSize(re) > maxBacktrackProg {
-				for _, part := range parts {
-					split = append(split, regexp.MustCompile(part))
-				}
-			}
 			cat := ruleTable[ri].category
 			before, after := phraseBefore, phraseAfter
 			if p.before > 0 {
@@ -204,7 +190,7 @@ func (s *Scanner) compile() error {
 			if p.after > 0 {
 				after = p.after
 			}
-			t := trigger{rule: ri, re: re, split: split, before: before, after: after, check: p.check, needNear: len(p.near) > 0, needAlso: len(p.also) > 0, checkOrig: p.checkOrig,
+			t := trigger{rule: ri, re: re, before: before, after: after, check: p.check, needNear: len(p.near) > 0, needAlso: len(p.also) > 0, checkOrig: p.checkOrig,
 				toolOnly: ruleTable[ri].toolOnly,
 				phrase:   cat == Injection || cat == Exfiltration || cat == Poisoning}
 			ti := int32(len(s.triggers))
@@ -241,22 +227,6 @@ func (s *Scanner) compile() error {
 	}
 	s.ac = newACMatcher(keywords)
 	return nil
-}
-
-// maxBacktrackProg mirrors the regexp package's limit on the size of a
-// program it will run with the backtracker.
-const maxBacktrackProg = 500
-
-func progSize(re *regexp.Regexp) int {
-	sre, err := syntax.Parse(re.String(), syntax.Perl)
-	if err != nil {
-		return 0
-	}
-	prog, err := syntax.Compile(sre.Simplify())
-	if err != nil {
-		return 0
-	}
-	return len(prog.Inst)
 }
 
 // Rules returns every rule id the scanner can report, sorted.
