@@ -150,3 +150,29 @@ var requestPhrases = []phraseSpec{
 			`\b(?:output|print|repeat|reveal|show|display|give\s+me|tell\s+me|share|write\s+out|reproduce|provide)\s+(?:me\s+)?(?:the\s+|a\s+)?(?:exact\s+|full\s+|entire\s+|complete\s+|verbatim\s+|original\s+)*(?:text|contents?|wording|copy)\s+of\s+(?:your|the)\s+(?:\w+\s+)?(?:system\s+(?:message|prompt)|initial\s+(?:instructions|prompt)|instructions|prompt|rules|guidelines)\b`,
 		}},
 }
+
+// Joiners that end the real task and start the attacker's: a fake
+// completion ("Answer: task complete.") and a new task ("Here's a
+// different task:", "Wir beginnen mit einer neuen Aufgabe").
+var joinerPhrases = []phraseSpec{
+	{rule: "injection.system_prompt", lang: "en", before: 24, after: 8,
+		keywords: []string{"task complete", "task completed", "task done", "task finished", "task is complete", "task is done"},
+		patterns: []string{`\b(?:answer|response|output|result|assistant)\s*:\s*(?:the\s+)?task\s+(?:is\s+)?(?:complete|completed|done|finished)\b`}},
+	{rule: "injection.system_prompt", lang: "en", before: 40, after: 16,
+		keywords: []string{"new task", "different task", "real task", "next task:"},
+		patterns: []string{
+			`\bhere(?:'s|\s+is)\s+(?:a|your)\s+(?:new|different|real|next)\s+task\b`,
+			`\b(?:your|the)\s+new\s+task\s+(?:is|will\s+be)\b`,
+			`\b(?:we\s+(?:now\s+)?(?:start|begin)|let's\s+(?:start|begin))\s+(?:with\s+)?a\s+(?:new|different)\s+task\b`,
+			`(?:^|\n|[.!?]\s+)[ \t]*(?:new|next|different)\s+task\s*:`,
+		}},
+	{rule: "injection.system_prompt", lang: "", before: 40, after: 16,
+		keywords: []string{"neue aufgabe", "neuen aufgabe", "andere aufgabe", "anderen aufgabe", "nueva tarea", "otra tarea", "nouvelle tâche", "autre tâche", "nova tarefa", "outra tarefa", "nuovo compito", "altro compito"},
+		patterns: []string{
+			`(?:wir\s+beginnen|beginnen\s+wir|jetzt\s+kommt|nun\s+folgt|hier\s+ist|das\s+ist)\s+(?:mit\s+)?(?:einer|eine|deine|ihre|die)\s+(?:neuen?|anderen?)\s+aufgabe|(?:^|\n|[.!?]\s+)\s*neue\s+aufgabe\s*:`,
+			`(?:aquí\s+(?:está|tienes)\s+una|tu|empecemos\s+con\s+una|comenzamos\s+con\s+una)\s+(?:nueva|otra)\s+tarea|(?:^|\n|[.!?]\s+)\s*nueva\s+tarea\s*:`,
+			`(?:voici\s+une|ta|votre|commençons\s+par\s+une)\s+(?:nouvelle|autre)\s+tâche|(?:^|\n|[.!?]\s+)\s*nouvelle\s+tâche\s*:`,
+			`(?:aqui\s+está\s+uma|sua|começamos\s+com\s+uma)\s+(?:nova|outra)\s+tarefa|(?:^|\n|[.!?]\s+)\s*nova\s+tarefa\s*:`,
+			`(?:ecco\s+un|il\s+tuo|iniziamo\s+con\s+un)\s+(?:nuovo|altro)\s+compito|(?:^|\n|[.!?]\s+)\s*nuovo\s+compito\s*:`,
+		}},
+}
