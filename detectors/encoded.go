@@ -269,3 +269,59 @@ func isURLByte(c byte) bool {
 	}
 	return false
 }
+
+// Letter-spaced text ("I g n o r e  a l l  p r e v i o u s …") hides words
+// from keyword matching. A run of at least minSpacedLetters single
+// letters, each followed by one space, is collapsed (a double space
+// separates words) and scanned like a decoded blob.
+const minSpacedLetters = 12
+
+func (r *scanRun) scanSpaced() {
+	t := r.text
+	for i := 0; i+2*minSpacedLetters <= len(t); {
+		// Cheap test first: most text never has "x y z" at i.
+		if !isASCIILetter(t[i]) || t[i+1] != ' ' || !isASCIILetter(t[i+2]) || (i > 0 && isASCIILetter(t[i-1])) {
+			i++
+			continue
+		}
+		j, letters := spacedRun(t, i, nil)
+		if letters >= minSpacedLetters {
+			_, _ = spacedRun(t, i, &r.sbuf)
+			r.scanDecoded(i, j, string(r.sbuf))
+		}
+		i = max(j, i+1)
+	}
+}
+
+// spacedRun measures the letter-spaced run starting at i: its end and
+// how many characters it spells. With out set, it also writes the
+// collapsed text there (measuring first keeps clean text allocation-free).
+func spacedRun(t string, i int, out *[]byte) (end, letters int) {
+	if out != nil {
+		*out = (*out)[:0]
+	}
+	j := i
+	for j < len(t) && j-i < maxBlob {
+		c := t[j]
+		if !isASCIILetter(c) && !isDigit(c) && c != '\'' && c != ',' && c != '.' {
+			break
+		}
+		if j+1 < len(t) && t[j+1] != ' ' {
+			break // the start of an ordinary word ends the run
+		}
+		if out != nil {
+			*out = append(*out, c)
+		}
+		letters++
+		j += 2                         // the character and its space
+		if j < len(t) && t[j] == ' ' { // two spaces: a word boundary
+			if out != nil {
+				*out = append(*out, ' ')
+			}
+			for j < len(t) && t[j] == ' ' {
+				j++
+			}
+		}
+	}
+	return min(j, len(t)), letters
+}

@@ -36,6 +36,7 @@ type scanRun struct {
 	hits     []acHit     // keyword occurrences, and scratch for the scan
 	masked   [][2]int    // result(): spans no excerpt may show
 	hits2    []acHit
+	sbuf     []byte // scanSpaced: the collapsed text of a letter-spaced run
 }
 
 // Caps that keep text built to be expensive (an attack repeated thousands
@@ -110,6 +111,7 @@ func (r *scanRun) run() {
 		r.scanHidden()
 		r.scanEncoded()
 		r.scanPercent()
+		r.scanSpaced()
 	}
 }
 
