@@ -397,5 +397,5 @@ func TestCorpusTrain(t *testing.T) {
 }
 
 // trainFloors: set a few points under the measured figures (issue 15:
-// recall 0.416 -> 0.500, withholding FP 0.0198 -> 0.0031 of documents).
-var trainFloors = struct{ recall, fpWithhold float64 }{recall: 0.48, fpWithhold: 0.006}
+// recall 0.416 -> 0.513, withholding FP 0.0198 -> 0.0031 of documents).
+var trainFloors = struct{ recall, fpWithhold float64 }{recall: 0.49, fpWithhold: 0.006}
