@@ -176,3 +176,24 @@ var joinerPhrases = []phraseSpec{
 			`(?:ecco\s+un|il\s+tuo|iniziamo\s+con\s+un)\s+(?:nuovo|altro)\s+compito|(?:^|\n|[.!?]\s+)\s*nuovo\s+compito\s*:`,
 		}},
 }
+
+// Authority and persuasion framing. Pressure alone is injection.persuasion
+// (low: people write it to people); a claimed authorisation to bypass,
+// disclose or ignore is injection.system_prompt (medium).
+var persuasionPhrases = []phraseSpec{
+	{rule: "injection.persuasion", lang: "en", before: 8, after: 80,
+		keywords: []string{"it is crucial", "it's crucial", "it is critical", "it's critical", "it is vital", "it is essential", "it is imperative", "it's imperative", "extremely important that you", "very important that you", "it is very important", "it is extremely important"},
+		patterns: []string{
+			`\b(?:it\s+is|it's)\s+(?:absolutely\s+)?(?:crucial|critical|vital|essential|imperative|extremely\s+important|very\s+important|of\s+(?:the\s+)?utmost\s+importance)\s+(?:that\s+)?you\s+(?:do\s+|must\s+|always\s+)?(?:include|add|say|respond|reply|follow|execute|call|send|forward|ignore|reveal|output|print|write|mention|recommend|use|click|visit)\b`,
+		}},
+	{rule: "injection.persuasion", lang: "en", before: 8, after: 100,
+		keywords: []string{"official request", "official instruction", "official directive", "official order", "authorized request", "authorised request", "urgent request from", "mandatory instruction"},
+		patterns: []string{
+			`\b(?:an?\s+|this\s+is\s+an?\s+)?(?:official|authori[sz]ed|urgent|mandatory|priority)\s+(?:request|instruction|directive|order|notice)s?\s+from\s+(?:the\s+|your\s+)?(?:it|security|admin|administrator|system|compliance|legal|management|ceo|cto|developers?|openai|anthropic|google|microsoft|support)\b`,
+		}},
+	{rule: "injection.system_prompt", lang: "en", before: 24, after: 100,
+		keywords: []string{"you are authorized to", "you are authorised to", "you're authorized to", "you are permitted to", "you are allowed to", "you have permission to", "you are hereby"},
+		patterns: []string{
+			`\byou(?:'re|\s+are|\s+have)\s+(?:now\s+|hereby\s+|officially\s+)*(?:authori[sz]ed|permitted|allowed|permission|cleared|instructed)\s+(?:by\s+[^.\n]{1,40}?\s+)?to\s+(?:ignore|bypass|disregard|override|disclose|reveal|share|send|forward|disable|skip|break)\b`,
+		}},
+}

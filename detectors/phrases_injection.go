@@ -6,7 +6,7 @@ import "slices"
 // languages (phrases_multilingual.go) cover the common override, role,
 // authority, secret-request and concealment forms. Patterns aim at the
 // phrase's grammar (verb + target), not at particular documents.
-var injectionPhrases = slices.Concat(englishPhrases, englishFramingPhrases, multilingualPhrases, multilingualFramingPhrases, addressedPhrases, addressedMultilingual, redirectionPhrases, multilingualAuthorityPhrases, requestPhrases, joinerPhrases)
+var injectionPhrases = slices.Concat(englishPhrases, englishFramingPhrases, multilingualPhrases, multilingualFramingPhrases, addressedPhrases, addressedMultilingual, redirectionPhrases, multilingualAuthorityPhrases, requestPhrases, joinerPhrases, persuasionPhrases)
 
 var englishPhrases = []phraseSpec{
 	// --- English ---

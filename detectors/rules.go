@@ -28,6 +28,10 @@ var ruleTable = []ruleInfo{
 	// A bare "call the X tool" is what documentation and system prompts say;
 	// only addressed to the AI (injection.addressed_action) is it a threat.
 	{id: "injection.tool_call", category: Injection, severity: Low},
+	// Urgency and authority pressure on the reader ("it is crucial that
+	// you include …", "this is an official request from IT security"):
+	// e-mails to people say it too, so it is low alone.
+	{id: "injection.persuasion", category: Injection, severity: Low},
 	// Text that speaks to the AI reading it ("NOTE FOR AI AGENTS:",
 	// "Message for the assistant managing this calendar:").
 	{id: "injection.addressed", category: Injection, severity: Medium},
