@@ -52,8 +52,16 @@
 //
 //   - Colour and style SGR escapes are stripped silently; other escapes
 //     (conceal, cursor movement, erase, OSC titles and links) are reported.
-//     Long runs of variation selectors, percent-encoded runs, base64 and
-//     hex blobs are decoded and scanned once more.
+//     Long runs of variation selectors, percent-encoded runs, letter-spaced
+//     text ("I g n o r e  a l l …"), base64 and hex blobs are decoded and
+//     scanned once more; phrase windows read JSON string escapes ("\n",
+//     "\"") as what they stand for, so text inside a JSON value matches
+//     like decoded text.
+//
+//   - Pressure without an order (injection.persuasion: "it is crucial that
+//     you …", "an official request from IT security") is low: people write
+//     it to people. Fake completions ("Answer: task complete.") and new-task
+//     joiners are medium.
 //
 // Findings never carry secrets or personal data in clear: excerpts of those
 // rules are masked, and attack excerpts are truncated and escaped.
