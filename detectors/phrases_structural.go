@@ -44,13 +44,6 @@ var structuralPhrases = []phraseSpec{
 		}},
 
 	// Exfiltration.
-	{rule: "exfiltration.markdown_image", after: 1300,
-		keywords: []string{"![", "<img"},
-		patterns: []string{
-			`!\[[^\]\n]*\]\(\s*<?https?://[^\s)>]+`,
-			`<img\b[^>]*?\bsrc\s*=\s*["']?https?://[^\s"'>]+`,
-		},
-		check: urlCarriesData, checkOrig: true},
 	{rule: "exfiltration.send_to",
 		keywords: []string{"://", "www.", "@"},
 		near:     []string{"send", "upload", "forward", "transmit", "exfiltrate", "leak", "submit", "deliver"},
@@ -255,6 +248,99 @@ func urlCarriesPlaceholder(match string) bool {
 		}
 	}
 	return false
+}
+
+// findImages expands each "![" or "<img" in text[lo:hi] to the image and
+// its URL: ![alt](http…) with the alt text on one line, or an <img> tag's
+// http(s) src. By hand, like links: a regexp over the long window an alt
+// text or a tag may need was most of the cost at every image.
+func findImages(text string, lo, hi int, spans [][2]int) [][2]int {
+	const maxAlt, maxTag, maxURL = 1000, 1300, 2048
+	for i := lo; i < hi; i++ {
+		switch {
+		case strings.HasPrefix(text[i:], "!["):
+			close := strings.IndexByte(text[i+2:min(len(text), i+2+maxAlt)], ']')
+			if close < 0 || strings.IndexByte(text[i+2:i+2+close], '\n') >= 0 {
+				continue
+			}
+			u := i + 2 + close + 1
+			if u >= len(text) || text[u] != '(' {
+				continue
+			}
+			u++
+			for u < len(text) && (text[u] == ' ' || text[u] == '\t' || text[u] == '\n') {
+				u++
+			}
+			if u < len(text) && text[u] == '<' {
+				u++
+			}
+			if end := urlEnd(text, u, maxURL, ")>"); end > u {
+				spans = append(spans, [2]int{i, end})
+			}
+		case len(text)-i >= 5 && strings.EqualFold(text[i:i+4], "<img") && !isAlnum(text[i+4]):
+			gt := strings.IndexByte(text[i:min(len(text), i+maxTag)], '>')
+			tag := text[i:]
+			if gt >= 0 {
+				tag = text[i : i+gt]
+			} else {
+				tag = text[i:min(len(text), i+maxTag)]
+			}
+			lower := strings.ToLower(tag)
+			for k := 0; ; {
+				s := strings.Index(lower[k:], "src")
+				if s < 0 {
+					break
+				}
+				s += k
+				k = s + 3
+				if s == 0 || isAlnum(lower[s-1]) || lower[s-1] == '-' || lower[s-1] == '_' {
+					continue
+				}
+				j := s + 3
+				for j < len(lower) && (lower[j] == ' ' || lower[j] == '\t' || lower[j] == '\n') {
+					j++
+				}
+				if j >= len(lower) || lower[j] != '=' {
+					continue
+				}
+				j++
+				for j < len(lower) && (lower[j] == ' ' || lower[j] == '\t' || lower[j] == '\n') {
+					j++
+				}
+				if j < len(lower) && (lower[j] == '"' || lower[j] == '\'') {
+					j++
+				}
+				if end := urlEnd(text, i+j, maxURL, "\"'>"); end > i+j {
+					spans = append(spans, [2]int{i, end})
+				}
+				break
+			}
+		}
+	}
+	return spans
+}
+
+// urlEnd returns the end of the http(s) URL starting at u (u itself when
+// there is none): up to whitespace or one of stops, at most limit bytes.
+func urlEnd(text string, u, limit int, stops string) int {
+	rest := text[u:]
+	n := 0
+	switch {
+	case len(rest) >= 8 && strings.EqualFold(rest[:8], "https://"):
+		n = 8
+	case len(rest) >= 7 && strings.EqualFold(rest[:7], "http://"):
+		n = 7
+	default:
+		return u
+	}
+	end := u + n
+	for end < len(text) && end-u < limit && !strings.ContainsRune(" \t\n\r\f"+stops, rune(text[end])) {
+		end++
+	}
+	if end == u+n {
+		return u
+	}
+	return end
 }
 
 // findMarkdownLinks expands each "](http" in text[lo:hi] to the markdown

@@ -58,6 +58,10 @@ var origSpecs = []origSpec{
 	// cost of scanning ordinary documentation.
 	{rule: "secret.url_password", keywords: []string{"://"}, find: findURLCredentials, check: urlPassword, keep: -1},
 
+	// Images fetch their URL as soon as they render: one that carries
+	// data out is exfiltration without a click.
+	{rule: "exfiltration.markdown_image", keywords: []string{"![", "<img"}, find: findImages, check: urlCarriesData},
+
 	// Markdown links whose URL carries template placeholders or data
 	// parameters (exfiltration once clicked). Not a secret, but matched
 	// here because the link's exact characters are what counts.
