@@ -17,6 +17,9 @@ import (
 // An attacker can quote a payload too, which makes it less likely to be
 // obeyed but not harmless: that is why the finding stays, at Low.
 
+// maxQuoteLead bounds how far before a phrase its opening quote may be.
+const maxQuoteLead = 48
+
 // aboutWindow is how far around a finding the discussion markers are
 // looked for.
 const aboutWindow = 300
@@ -24,7 +27,7 @@ const aboutWindow = 300
 // aboutMarkers name the topic of a text that discusses injections or
 // prompt formats. Lower case; matched in the lower-cased neighbourhood.
 var aboutMarkers = []string{
-	"prompt injection", "injection attack", "injected", "jailbreak", "attacker", "attack", "malicious", "adversar",
+	"prompt injection", "injection attack", "jailbreak", "attacker", "attack", "malicious", "adversar",
 	"for example", "for instance", "e.g.", "such as", "example", "phrases like", "instructions like", "payload",
 	"patterns:", "keywords:", "regexp", "regex", "phrase",
 	"cyrillic", "homoglyph", "lookalike", "confusable",
@@ -100,13 +103,25 @@ func quoted(text string, start, end int, code bool) bool {
 	if code {
 		// In source code a string literal is data of the program (a
 		// test case, a pattern table), not text addressed to a reader.
+		// The nearest quote before the match opens a literal that a
+		// quote of the same kind closes after it; comment lines and
+		// apostrophes inside words do not count.
 		ls := strings.LastIndexByte(text[:start], '\n') + 1
 		le := strings.IndexByte(text[end:], '\n')
 		if le < 0 {
 			le = len(text) - end
 		}
-		if strings.ContainsAny(text[ls:start], "\"`'") && strings.ContainsAny(text[end:end+le], "\"`'") {
-			return true
+		line := strings.TrimLeft(text[ls:start], " \t")
+		comment := strings.HasPrefix(line, "//") || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "*") || strings.HasPrefix(line, "/*")
+		seg, after := text[ls:start], text[end:end+le]
+		for _, q := range []byte{'"', '`', '\''} {
+			i := strings.LastIndexByte(seg, q)
+			if comment || i < 0 || q == '\'' && i > 0 && isASCIILetter(seg[i-1]) {
+				continue // no literal, or an apostrophe
+			}
+			if strings.IndexByte(after, q) >= 0 {
+				return true
+			}
 		}
 	}
 	const reach = 160
@@ -118,7 +133,9 @@ func quoted(text string, start, end int, code bool) bool {
 	}
 	for _, p := range quotePairs {
 		i := strings.LastIndex(left, p[0])
-		if i < 0 {
+		// A quotation opens just before the phrase ("such as \"Ignore
+		// …"): a quote far back on the line is some other string's.
+		if i < 0 || len(left)-i > maxQuoteLead {
 			continue
 		}
 		if (p[0] == `"` || p[0] == "'") && i >= 2 && left[i-2:i] == p[0]+p[0] {
@@ -179,8 +196,8 @@ func inFence(fences []int, p int) bool {
 // jsonValueStart: the text before a double quote ends like a JSON key or
 // array position (":", ",", "[", "{", optionally followed by spaces).
 func jsonValueStart(before string) bool {
-	before = strings.TrimRight(before, " \t")
 	before = strings.TrimSuffix(before, `\`)
+	before = strings.TrimRight(before, " \t")
 	if before == "" {
 		return true
 	}
