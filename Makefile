@@ -137,7 +137,7 @@ test: envoy redis server-everything server-filesystem interop hadolint chromium 
 # A longer hunt: make fuzz FUZZTIME=10m
 FUZZTIME ?= 5s
 FUZZ_TARGETS := extproc:FuzzSSESplit extproc:FuzzSSEStream extproc:FuzzRequestBody extproc:FuzzResponseBody \
-	detectors:FuzzScan detectors:FuzzScanFindings detectors:FuzzScanTool
+	detectors:FuzzScan detectors:FuzzFindings detectors:FuzzTool
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $$t $(FUZZTIME)"; \

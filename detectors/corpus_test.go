@@ -3,15 +3,43 @@ package detectors
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 )
 
-// corpusDir is the shared labelled corpus, relative to this package.
-const corpusDir = "../../shared/corpus"
+// corpusDir is the shared labelled corpus: $MCPGATE_CORPUS, or the first
+// shared/corpus found walking up from this package (the checkout sits
+// beside it; a worktree sits one level deeper). "" when there is none.
+var corpusDir = func() string {
+	if d := os.Getenv("MCPGATE_CORPUS"); d != "" {
+		return d
+	}
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		return ""
+	}
+	for {
+		if d := filepath.Join(dir, "shared", "corpus"); isDir(d) {
+			return d
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}()
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
 
 type corpusRow struct {
 	ID       string `json:"id"`
@@ -20,33 +48,67 @@ type corpusRow struct {
 	Label    string `json:"label"`
 	Category string `json:"category"`
 	Variant  string `json:"variant"`
+	Context  string `json:"context"`
 	Text     string `json:"text"`
 }
 
+// loadCorpus reads the tuning sets (shared/corpus/*.jsonl).
 func loadCorpus(tb testing.TB) []corpusRow {
 	tb.Helper()
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.jsonl"))
+	return loadJSONL(tb, "*.jsonl")
+}
+
+// loadTrain reads the training corpus (shared/corpus/train/*.jsonl).
+func loadTrain(tb testing.TB) []corpusRow {
+	tb.Helper()
+	return loadJSONL(tb, filepath.Join("train", "*.jsonl"))
+}
+
+func loadJSONL(tb testing.TB, glob string) []corpusRow {
+	tb.Helper()
+	rows, err := readJSONL(glob)
+	if errors.Is(err, errNoCorpus) {
+		tb.Skipf("%v (set MCPGATE_CORPUS, or check out shared/corpus beside the repo)", err)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rows
+}
+
+var errNoCorpus = errors.New("no corpus")
+
+// readJSONL reads every row of the corpus files matching glob.
+func readJSONL(glob string) ([]corpusRow, error) {
+	var files []string
+	if corpusDir != "" {
+		files, _ = filepath.Glob(filepath.Join(corpusDir, glob))
+	}
 	if len(files) == 0 {
-		tb.Skipf("no corpus at %s (*.jsonl); corpus checks need the shared corpus checked out beside the repo", corpusDir)
+		return nil, fmt.Errorf("%w: no files %s under %q", errNoCorpus, glob, corpusDir)
 	}
 	var rows []corpusRow
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 		sc := bufio.NewScanner(fh)
 		sc.Buffer(make([]byte, 1<<20), 16<<20)
 		for sc.Scan() {
 			var r corpusRow
 			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				tb.Fatalf("%s: %v", f, err)
+				fh.Close()
+				return nil, fmt.Errorf("%s: %w", f, err)
 			}
 			rows = append(rows, r)
 		}
 		fh.Close()
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
 	}
-	return rows
+	return rows, nil
 }
 
 // attackCategories are what counts as "detected" for an injection row:
@@ -201,3 +263,139 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("false positives per benign doc = %.3f, above ceiling %.3f", fpPerDoc, corpusFloors.fpPerDoc)
 	}
 }
+
+// scanRow scans a corpus row the way the gateway sees it: a tools/list
+// result is scanned tool by tool as tool definitions, anything else as
+// content.
+func scanRow(s *Scanner, r corpusRow) []Finding {
+	if strings.HasPrefix(r.Context, "MCP tools/list") {
+		var list struct {
+			Tools []json.RawMessage `json:"tools"`
+		}
+		if json.Unmarshal([]byte(r.Text), &list) == nil && len(list.Tools) > 0 {
+			var out []Finding
+			for _, tool := range list.Tools {
+				fs, err := s.ScanTool(tool)
+				if err == nil {
+					out = append(out, fs...)
+				}
+			}
+			return out
+		}
+	}
+	return s.Scan(r.Text)
+}
+
+// withholding: a finding the default policy acts on (medium or above, not
+// PII; see extproc.DefaultPolicy).
+func withholding(f Finding) bool { return f.Severity >= Medium && f.Category != PII }
+
+// TestCorpusTrain measures the training corpus (shared/corpus/train): recall
+// per source, category and context, and false positives per benign source.
+// The rules were written against the attack shapes named in issue 15, not
+// against these rows; the table is printed with -v. Floors catch
+// regressions.
+func TestCorpusTrain(t *testing.T) {
+	rows := loadTrain(t)
+	s := newScanner(t, Options{})
+	type key struct{ group, k string }
+	any, high := map[key]*tally{}, map[key]*tally{}
+	fpAny, fpHold := map[string]*tally{}, map[string]*tally{}
+	fpRules := map[string]int{}
+	bump := func(m map[key]*tally, k key, hit bool) {
+		if m[k] == nil {
+			m[k] = &tally{}
+		}
+		m[k].n++
+		if hit {
+			m[k].hit++
+		}
+	}
+	var attacks, attackHit, benign, benignHold int
+	for _, r := range rows {
+		fs := scanRow(s, r)
+		if r.Label == "benign" {
+			benign++
+			var a, h bool
+			for _, f := range fs {
+				if f.Category == PII {
+					continue
+				}
+				a = true
+				if withholding(f) {
+					h = true
+					fpRules[f.Rule]++
+					if testing.Verbose() && os.Getenv("CORPUS_FP") != "" {
+						t.Logf("FP %s %s %s: %q", r.ID, f.Rule, f.Severity, f.Excerpt)
+					}
+				}
+			}
+			if h {
+				benignHold++
+			}
+			for _, m := range []struct {
+				m   map[string]*tally
+				hit bool
+			}{{fpAny, a}, {fpHold, h}} {
+				if m.m[r.Source] == nil {
+					m.m[r.Source] = &tally{}
+				}
+				m.m[r.Source].n++
+				if m.hit {
+					m.m[r.Source].hit++
+				}
+			}
+			continue
+		}
+		hit, hi := false, false
+		for _, f := range fs {
+			switch f.Category {
+			case Injection, Exfiltration, Obfuscation, Poisoning:
+				hit = true
+				hi = hi || f.Severity == High
+			}
+		}
+		attacks++
+		if hit {
+			attackHit++
+		}
+		for _, k := range []key{{"source", r.Source}, {"category", r.Category}, {"context", r.Context}, {"lang", r.Lang}} {
+			bump(any, k, hit)
+			bump(high, k, hi)
+		}
+	}
+	keys := make([]key, 0, len(any))
+	for k := range any {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].group != keys[j].group {
+			return keys[i].group < keys[j].group
+		}
+		return keys[i].k < keys[j].k
+	})
+	for _, k := range keys {
+		t.Logf("train recall %-8s %-50s %4d/%-4d %5.1f%%  high %5.1f%%", k.group, k.k, any[k].hit, any[k].n, 100*any[k].rate(), 100*high[k].rate())
+	}
+	srcs := make([]string, 0, len(fpAny))
+	for k := range fpAny {
+		srcs = append(srcs, k)
+	}
+	sort.Strings(srcs)
+	for _, k := range srcs {
+		t.Logf("train FP %-50s any %4d/%-4d %5.1f%%  withholding %4d %5.1f%%", k, fpAny[k].hit, fpAny[k].n, 100*fpAny[k].rate(), fpHold[k].hit, 100*fpHold[k].rate())
+	}
+	recall := float64(attackHit) / float64(max(attacks, 1))
+	fp := float64(benignHold) / float64(max(benign, 1))
+	t.Logf("train: recall %.3f (%d/%d); withholding FP %.4f (%d/%d docs); withholding FP rules %v", recall, attackHit, attacks, fp, benignHold, benign, fpRules)
+	if recall < trainFloors.recall {
+		t.Errorf("train recall %.3f below floor %.3f", recall, trainFloors.recall)
+	}
+	if fp > trainFloors.fpWithhold {
+		t.Errorf("train withholding FP rate %.4f above ceiling %.4f", fp, trainFloors.fpWithhold)
+	}
+}
+
+// trainFloors: set a few points under the measured figures (issue 15:
+// recall 0.416 -> 0.513, withholding FP 0.0198 -> 0.0031 of documents).
+var trainFloors = struct{ recall, fpWithhold float64 }{recall: 0.49, fpWithhold: 0.006}

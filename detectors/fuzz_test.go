@@ -29,10 +29,10 @@ func addCases(f *testing.F, add func(text string)) {
 	}
 }
 
-// FuzzScanFindings: any text scans without panic, with findings in bounds, valid
+// FuzzFindings: any text scans without panic, with findings in bounds, valid
 // short excerpts, known rules, the same result twice, and never the
 // matched secret or personal datum in clear.
-func FuzzScanFindings(f *testing.F) {
+func FuzzFindings(f *testing.F) {
 	addCases(f, func(text string) { f.Add(text) })
 	s := newScanner(f, Options{})
 	rules := s.Rules()
@@ -54,9 +54,9 @@ func FuzzScanFindings(f *testing.F) {
 	})
 }
 
-// FuzzScanTool: any bytes as a tool definition: an error only for what
+// FuzzTool: any bytes as a tool definition: an error only for what
 // is not a JSON object, no panic, and sane findings.
-func FuzzScanTool(f *testing.F) {
+func FuzzTool(f *testing.F) {
 	addCases(f, func(text string) {
 		tool, _ := json.Marshal(map[string]any{"name": "t", "description": text,
 			"inputSchema": map[string]any{"type": "object", "properties": map[string]any{"p": map[string]any{"description": text}}}})

@@ -154,7 +154,8 @@ const (
 	invZeroWidth
 	invBidi
 	invTag
-	invOther // soft hyphen, variation selectors: dropped, never reported
+	invVS    // variation selectors: dropped; long runs are reported
+	invOther // soft hyphen, Mongolian vowel separator: dropped, never reported
 )
 
 func invisibleKind(r rune) int {
@@ -165,7 +166,9 @@ func invisibleKind(r rune) int {
 		return invBidi
 	case r >= 0xE0000 && r <= 0xE007F:
 		return invTag
-	case r == 0x00AD, r >= 0xFE00 && r <= 0xFE0F, r == 0x180E:
+	case r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF:
+		return invVS
+	case r == 0x00AD, r == 0x180E:
 		return invOther
 	}
 	return invNone

@@ -22,10 +22,17 @@ type phraseSpec struct {
 	// check, when set, must accept the normalised match (e.g. "the URL
 	// really carries data").
 	check func(match string) bool
+	// checkOrig passes check the original text of the match instead, for
+	// checks where case matters (encoded values).
+	checkOrig bool
 	// near, when set, must also occur within `before` bytes ahead of the
 	// keyword hit; it lets a common anchor ("://", "@") open a window only
 	// next to a verb, which keeps regexp work off ordinary links.
 	near []string
+	// also, when set, must occur somewhere in the window (before or after
+	// the keyword): a second anchor for keywords too common to open a
+	// window alone. List a literal every match contains.
+	also []string
 	// before/after override the default window around a keyword hit; set
 	// before for languages where the keyword (a verb) ends the phrase.
 	before, after int

@@ -1,11 +1,16 @@
 package detectors
 
+import "strings"
+
 // English injection framings beyond the classic "ignore previous
 // instructions": speaker turns, authority claims, privileged "modes",
 // directives about the assistant's own response, secret and personal-data
 // requests, and fictional framings. Strong signals use high-severity rules
 // (override, chat_marker); weaker framings use medium ones (system_prompt,
 // role_hijack, prompt_leak), which the gateway reports but does not withhold.
+// privilegedMode names the modes injections claim to switch on.
+const privilegedMode = `(?:god|admin|administrator|developer|dev|debug|jailbreak|jailbroken|dan|unrestricted|unfiltered|uncensored|evil|root|sudo|superuser|override|maintenance|system|chaos|unlocked|opposite|no[ _-]?limits?|limitless|freedom|developer[ _-]override|security[ _-]override|verification|test)`
+
 var englishFramingPhrases = []phraseSpec{
 	// "you must obey me", "listen to my instructions": a demand for
 	// obedience to the text's author is an override attempt.
@@ -39,8 +44,9 @@ var englishFramingPhrases = []phraseSpec{
 	{rule: "injection.system_prompt", lang: "en", before: 80,
 		keywords: []string{" mode>", " mode ]", " mode]", "_mode>", "override mode", "verification mode", "root mode", "unfiltered mode", "evil mode", "override:", "override :"},
 		patterns: []string{
-			`<\s*[a-z]+(?:[ _-][a-z]+){0,5}[ _-]mode\s*>`,
-			`\[\s*[a-z]+(?:[ _-][a-z]+){0,5}[ _-]mode\s*\]`,
+			// Only privileged modes: "[Fast mode]" and "<edit mode>" are UI.
+			`<\s*(?:[a-z]+[ _-]){0,4}` + privilegedMode + `[ _-]mode\s*>`,
+			`\[\s*(?:[a-z]+[ _-]){0,4}` + privilegedMode + `[ _-]mode\s*\]`,
 			`\b(?:enter|entering|enable|enabling|activate|activating|engage|engaging|initiate|initiating|switch(?:ing)?\s+to|now\s+in|now)\s+(?:an?\s+|the\s+)?['"]?(?:[a-z]+\s+){0,3}?(?:override|verification|root|unfiltered|evil)\s+mode\b`,
 			`\b(?:system|admin|administrator|developer|security|safety|emergency|priority|instruction|prompt|model|ai|root|data|training)\s+override\s*:`,
 		}},
@@ -56,15 +62,21 @@ var englishFramingPhrases = []phraseSpec{
 
 	// Directives about the assistant's own response (indirect injection in
 	// documents): insert text into the answer, or mangle its form.
-	{rule: "injection.system_prompt", lang: "en", before: 160, after: 120,
+	// These matches end at the keyword: the window reaches back.
+	{rule: "injection.system_prompt", lang: "en", before: 160, after: 16,
 		keywords: []string{"your response", "your reply", "your answer", "your output", "your responses", "your replies", "your answers", "your summary", "your translation"},
 		patterns: []string{
 			// "Include a sentence in your answer ...", "Add a link to your reply"
-			`\b(?:add|include|insert|append|prepend|integrate|incorporate|embed|inject|put|place|attach|weave)\s+(?:a|an|the|this|one|some|two|three)?\s*(?:\w+\s+){0,3}?(?:sentences?|statements?|lines?|phrases?|paragraphs?|notes?|messages?|links?|urls?|headlines?|quotes?|disclaimers?|recommendations?|reminders?|suggestions?|call\s+to\s+action|adverts?|advertisements?|promotions?|warnings?|facts?|claims?|slogans?|hashtags?|signatures?)\b[^.!?\n]{0,100}?\b(?:in|to|into|within|at\s+the\s+(?:end|start|beginning|top|bottom)\s+of)\s+your\s+(?:response|reply|answer|output|responses|replies|answers|summary|translation)\b`,
-			// Add "..." to your reply.
+			`\b(?:add|include|insert|append|prepend|integrate|incorporate|embed|inject|put|place|attach|weave)\s+(?:a|an|the|this|one|some|two|three)?\s*(?:\w+\s+){0,3}?(?:sentences?|statements?|lines?|phrases?|paragraphs?|notes?|messages?|links?|urls?|headlines?|quotes?|disclaimers?|recommendations?|reminders?|suggestions?|call\s+to\s+action|adverts?|advertisements?|promotions?|warnings?|facts?|claims?|slogans?|hashtags?|signatures?)\b[^.!?\n]*?\b(?:in|to|into|within|at\s+the\s+(?:end|start|beginning|top|bottom)\s+of)\s+your\s+(?:response|reply|answer|output|responses|replies|answers|summary|translation)\b`,
+			// A quoted sentence to add to the reply.
 			`\b(?:add|include|insert|append|prepend|write|say|put)\s+["“'][^"”\n]{3,200}["”']\s+(?:to|in|into|at\s+the\s+(?:end|start|beginning)\s+of)\s+your\s+(?:response|reply|answer|output|summary|translation)\b`,
 			// "Use numbers for vowels in your response", "Remove spaces from your reply"
-			`\b(?:replace|substitute|swap|use|remove|introduce|rearrange|jumble|scramble|shuffle|anagram|combine|reverse|capitali[sz]e|misspell|encode|encrypt)\s+(?:\w+\s+){0,5}?(?:letters?|words?|vowels?|consonants?|spaces?|characters?|symbols?|numbers?|digits?|typos?|misspellings?|emojis?|anagrams?|punctuation|keywords?)\b[^.!?\n]{0,80}?\b(?:in|of|from|to|within|throughout)\s+your\s+(?:response|reply|answer|output|responses|replies|answers)\b`,
+			`\b(?:replace|substitute|swap|use|remove|introduce|rearrange|jumble|scramble|shuffle|anagram|combine|reverse|capitali[sz]e|misspell|encode|encrypt)\s+(?:\w+\s+){0,5}?(?:letters?|words?|vowels?|consonants?|spaces?|characters?|symbols?|numbers?|digits?|typos?|misspellings?|emojis?|anagrams?|punctuation|keywords?)\b[^.!?\n]*?\b(?:in|of|from|to|within|throughout)\s+your\s+(?:response|reply|answer|output|responses|replies|answers)\b`,
+		}},
+	// The same keywords where the match starts at them.
+	{rule: "injection.system_prompt", lang: "en", before: 16, after: 120,
+		keywords: []string{"your response", "your reply", "your answer", "your output", "your responses", "your replies", "your answers", "your summary", "your translation"},
+		patterns: []string{
 			// "Provide your reply without any spaces", "write your answer in base64"
 			`\b(?:provide|give|write|deliver|format|compose|return)\s+your\s+(?:response|reply|answer|output)\s+(?:with|without|in|using|entirely\s+in|only\s+in)\s+(?:\w+\s+){0,3}?(?:spaces?|punctuation|misspellings?|typos?|reverse|backwards|base64|morse|leetspeak|pig\s+latin|uppercase|all\s+caps|emojis?|cipher|rot13|hex|binary|symbols?|anagrams?)\b`,
 			// "Modify your answer to ...", "Enhance your reply by ..."
@@ -79,8 +91,17 @@ var englishFramingPhrases = []phraseSpec{
 		keywords: []string{"only with", "solely with", "exclusively with", "exactly", "verbatim", "nothing but", "nothing else", "nothing more"},
 		patterns: []string{
 			`\b(?:respond|reply|answer)\s+(?:only|solely|exclusively)\s+with\b`,
-			`\b(?:print|output|say|write|type|return|repeat|reply|respond|answer)\s+(?:with\s+)?(?:exactly|verbatim|nothing\s+but)\b`,
+			// "say exactly what was invalid" describes, it does not force.
+			`\b(?:print|output|say|write|return|repeat|reply|respond|answer)\s+(?:with\s+)?(?:exactly|verbatim|nothing\s+but)\b(?:\s+(?:what|how|which|why|where|when|who|whether|the\s+same)\b)?`,
 			`\b(?:print|output|say|write|reply|respond|answer)\s+["“'][^"”\n]{1,80}["”']\s+and\s+nothing\s+(?:else|more)\b`,
+		},
+		check: func(m string) bool {
+			for _, w := range []string{" what", " how", " which", " why", " where", " when", " who", " whether", " the same"} {
+				if strings.HasSuffix(m, w) {
+					return false
+				}
+			}
+			return true
 		}},
 
 	// Secret requests phrased as questions or first-person imperatives (a
@@ -110,15 +131,15 @@ var englishFramingPhrases = []phraseSpec{
 		}},
 
 	// Role-play and fictional framings.
-	{rule: "injection.role_hijack", lang: "en", before: 64,
+	{rule: "injection.role_hijack", lang: "en", before: 16,
 		keywords: []string{"imagine", "suppose we", "pretend we", "let's say we", "hypothetical", "fictional", "parallel world", "parallel universe", "alternate world", "alternate universe", "alternate reality", "dystopian", "play a game", "role-play", "roleplay", "role play", "in character", "break character", "you will act", "you will play", "you will respond as", "you will now act", "you will now play"},
 		patterns: []string{
 			`\b(?:imagine|suppose|pretend|assume|let's\s+(?:say|assume|imagine|pretend|consider))\s+(?:that\s+)?(?:we(?:'re|\s+are)|you(?:'re|\s+are)|it's|it\s+is)?\s*(?:\w+\s+){0,3}?(?:in|into|on)\s+(?:a|an|this|the)\s+(?:hypothetical|fictional|fictitious|parallel|alternate|alternative|dystopian|imaginary|simulated|make-believe)\s+(?:\w+\s+)?(?:world|universe|scenario|reality|future|setting|society|dimension|timeline)\b`,
 			`\bimagine\s+(?:that\s+)?(?:we(?:'re|\s+are)|you(?:'re|\s+are))\s+(?:living\s+)?in\s+a\s+(?:\w+\s+){0,2}?(?:world|universe|reality|society)\s+(?:where|in\s+which)\b`,
-			`\b(?:imagine|suppose|pretend|let's\s+say)\s+(?:that\s+)?we(?:'re|\s+are)\s+(?:doing|conducting|running|performing|studying|researching|working\s+on)\b[^\n]{0,150}?\b(?:could|can|would|will)\s+you\b`,
+			`\b(?:imagine|suppose|pretend|let's\s+say)\s+(?:that\s+)?we(?:'re|\s+are)\s+(?:doing|conducting|running|performing|studying|researching|working\s+on)\b[^\n]*?\b(?:could|can|would|will)\s+you\b`,
 			`\b(?:for|in)\s+(?:a|this|the)\s+(?:purely\s+)?hypothetical\s+(?:discussion|conversation|exercise)\b`,
 			`\bconsider\s+a\s+hypothetical\s+(?:scenario|situation|world)\s+(?:where|in\s+which)\b`,
-			`\bin\s+(?:a|this)\s+(?:hypothetical|fictional|parallel|alternate|dystopian)\s+(?:\w+\s+)?(?:world|universe|scenario|reality)\s+where\b[^.!?\n]{0,120}?\b(?:we\s+might|you\s+(?:can|could|would|must|should)|it\s+is\s+(?:ok|okay|fine|allowed|legal|normal))\b`,
+			`\bin\s+(?:a|this)\s+(?:hypothetical|fictional|parallel|alternate|dystopian)\s+(?:\w+\s+)?(?:world|universe|scenario|reality)\s+where\b[^.!?\n]*?\b(?:we\s+might|you\s+(?:can|could|would|must|should)|it\s+is\s+(?:ok|okay|fine|allowed|legal|normal))\b`,
 			`\blet's\s+play\s+a\s+(?:game|role-?\s?play(?:ing)?\s+game)\s+(?:where|in\s+which)\s+you\b`,
 			`\b(?:role-?\s?play)\s+as\s+(?:an?\s+)?(?:\w+\s+)?(?:ai|assistant|model|chatbot|hacker|character)\b`,
 			`\byou\s+will\s+(?:now\s+)?(?:act|play|respond|speak|answer)\s+as\s+(?:an?\s+)?(?:\w+\s+)?(?:ai|assistant|model|chatbot|character|persona|dan)\b`,
@@ -140,8 +161,8 @@ var englishFramingPhrases = []phraseSpec{
 	{rule: "injection.system_prompt", lang: "en", before: 120, after: 120,
 		keywords: []string{"following code", "subsequent code", "code snippet", "code block", "code excerpt", "code section", "code segment", "code fragment"},
 		patterns: []string{
-			`\b(?:following|subsequent|below|attached)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b[^.!?\n]{0,80}?\b(?:into|in|within|to|with|as\s+(?:a\s+)?(?:\w+\s+)?(?:part|component)\s+of|of)\s+(?:the\s+(?:\w+\s+){0,2}?of\s+)?your\s+(?:code|codebase|solution|implementation|algorithm|program|script|project|application|response|answer)\b`,
-			`\byour\s+(?:code|codebase|solution|implementation|algorithm|program)\b[^.!?\n]{0,80}?\b(?:following|subsequent)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b`,
+			`\b(?:following|subsequent|below|attached)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b[^.!?\n]*?\b(?:into|in|within|to|with|as\s+(?:a\s+)?(?:\w+\s+)?(?:part|component)\s+of|of)\s+(?:the\s+(?:\w+\s+){0,2}?of\s+)?your\s+(?:code|codebase|solution|implementation|algorithm|program|script|project|application|response|answer)\b`,
+			`\byour\s+(?:code|codebase|solution|implementation|algorithm|program)\b[^.!?\n]*?\b(?:following|subsequent)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b`,
 			`\b(?:utili[sz]e|integrate|incorporate|embed|inject|infuse|meld|blend|harmoni[sz]e|assimilate|adopt|engage|weave|feature|featuring)\s+(?:the\s+)?(?:following|subsequent)\s+code\s+(?:snippet|block|excerpt|section|segment|fragment)\b`,
 		}},
 }

@@ -1,5 +1,7 @@
 package detectors
 
+import "strings"
+
 // Injection phrases in languages other than English. Verb-final languages
 // (ja ko hi bn tr) set a wider before window, because the keyword (the verb)
 // ends the phrase.
@@ -7,7 +9,9 @@ var multilingualPhrases = []phraseSpec{
 	// --- Spanish ---
 	{rule: "injection.override", lang: "es",
 		keywords: []string{"ignora", "ignore", "olvida", "olvíd", "descarta", "omite", "pasa por alto", "caso omiso", "no hagas caso"},
-		patterns: []string{`(?:ignora|ignore|ignoren|ignorar|olvida|olvide|olviden|olvidar|olvídate|olvídese|descarta|descarte|omite|omita|pasa por alto|haz caso omiso|no hagas caso)[^.!?\n]*?(?:instrucciones|indicaciones|directivas|directrices|reglas|órdenes|normas|instruido|lo que (?:te|le) (?:han|hayan) dicho)`,
+		check:    overrideQualifiedES,
+		also:     []string{"instrucciones", "indicaciones", "directivas", "directrices", "reglas", "órdenes", "normas", "instruido", "lo que te", "lo que le", " y di", " y indica", " y responde", " y escrib"},
+		patterns: []string{`(?:ignora|ignore|ignoren|ignorar|olvida|olvide|olviden|olvidar|olvídate|olvídese|descarta|descarte|omite|omita|pasa por alto|haz caso omiso|no hagas caso)[^.!?\n]*?(?:instrucciones|indicaciones|directivas|directrices|reglas|órdenes|normas|instruido|lo que (?:te|le) (?:han|hayan) dicho)(?:\s+(?:anteriores|previas|previos|precedentes|de\s+arriba|iniciales|originales|del\s+sistema|recibidas|dadas))?`,
 			`(?:ignora|ignore|olvida)\s+(?:la|el|los|las|esta|este)\s+[^.!?\n]+?\s+y\s+(?:di|diga|indica|indique|responde|responda|escribe|escriba)`}},
 	{rule: "injection.role_hijack", lang: "es",
 		keywords: []string{"ahora eres", "a partir de ahora", "actúa como", "finge ser", "finge que"},
@@ -22,7 +26,9 @@ var multilingualPhrases = []phraseSpec{
 	// --- French ---
 	{rule: "injection.override", lang: "fr",
 		keywords: []string{"ignore", "oublie", "néglige", "ne tiens pas compte", "ne tenez pas compte", "abstraction", "écarte"},
-		patterns: []string{`(?:ignore[rsz]?|oublie[rsz]?|néglige[rsz]?|ne tiens pas compte|ne tenez pas compte|fai(?:s|tes) abstraction|écarte[rsz]?)[^.!?\n]*?(?:instructions|consignes|directives|règles|indications|ordres|tout ce qu)`,
+		check:    overrideQualifiedFR,
+		also:     []string{"instructions", "consignes", "directives", "règles", "indications", "ordres", "tout ce qu", "et indique", "et dis", "et dites", "et répond", "et écri", "et affirme"},
+		patterns: []string{`(?:ignore[rsz]?|oublie[rsz]?|néglige[rsz]?|ne tiens pas compte|ne tenez pas compte|fai(?:s|tes) abstraction|écarte[rsz]?)[^.!?\n]*?(?:instructions|consignes|directives|règles|indications|ordres|tout ce qu)(?:\s+(?:précédentes|antérieures|ci-dessus|initiales|originales|du\s+système|reçues|données))?`,
 			`(?:ignore[rsz]?|oublie[rsz]?)\s+(?:la|le|les|cette|ce)\s+[^.!?\n]+?\s+et\s+(?:indique|dis|dites|réponds|répondez|écris|écrivez|affirme)`}},
 	{rule: "injection.role_hijack", lang: "fr",
 		keywords: []string{"tu es maintenant", "vous êtes maintenant", "désormais", "à partir de maintenant", "agis comme", "fais semblant"},
@@ -53,7 +59,9 @@ var multilingualPhrases = []phraseSpec{
 	// --- Portuguese ---
 	{rule: "injection.override", lang: "pt",
 		keywords: []string{"ignor", "esqueça", "esqueca", "esquece", "desconsider", "despreze"},
-		patterns: []string{`(?:ignore|ignora|ignorar|ignorem|esqueça|esqueca|esquece|esquecer|desconsidere|desconsidera|despreze)[^.!?\n]*?(?:instruções|instrucoes|orientações|diretrizes|regras|ordens|comandos|o que (?:lhe|te) (?:foi )?(?:disseram|dito|falaram))`}},
+		check:    overrideQualifiedPT,
+		also:     []string{"instruções", "instrucoes", "orientações", "diretrizes", "regras", "ordens", "comandos", "disseram", "dito", "falaram"},
+		patterns: []string{`(?:ignore|ignora|ignorar|ignorem|esqueça|esqueca|esquece|esquecer|desconsidere|desconsidera|despreze)[^.!?\n]*?(?:instruções|instrucoes|orientações|diretrizes|regras|ordens|comandos|o que (?:lhe|te) (?:foi )?(?:disseram|dito|falaram))(?:\s+(?:anteriores|prévias|previas|acima|iniciais|originais|do\s+sistema|recebidas|dadas))?`}},
 	{rule: "injection.role_hijack", lang: "pt",
 		keywords: []string{"agora você é", "a partir de agora", "finja ser", "aja como"},
 		patterns: []string{`(?:agora você é|a partir de agora,? você|finja (?:ser|que você é)|aja como (?:se fosse )?(?:uma? )?(?:ia|modelo|assistente|dan))`}},
@@ -148,4 +156,30 @@ var multilingualPhrases = []phraseSpec{
 	{rule: "injection.override", lang: "vi",
 		keywords: []string{"bỏ qua", "phớt lờ", "quên"},
 		patterns: []string{`(?:bỏ qua|phớt lờ|quên)[^.!?\n]*?(?:hướng dẫn|chỉ dẫn|chỉ thị|lệnh|quy tắc)`}},
+}
+
+// The Romance-language override specs share their verbs and nouns with
+// ordinary prose ("ignore la casse dans les instructions", "ignora
+// quaisquer comentários XML, instruções"): the match must also say which
+// instructions — earlier, all, yours, the system's — or what was told.
+var (
+	overrideQualifiedES = containsOneOf("anterior", "previa", "previo", "precedente", "arriba", "todas", "todos", "tus ", "sus ", "inicial", "original", "sistema", "recibid", "dado", "dicho", "lo que", " y di", " y indica", " y responde", " y escrib")
+	overrideQualifiedFR = containsOneOf("précédent", "antérieur", "ci-dessus", "toutes", "tous", "tes ", "vos ", "initial", "origin", "système", "reçu", "donné", "tout ce qu", "et indique", "et dis", "et dites", "et répond", "et écri", "et affirme")
+	overrideQualifiedPT = containsOneOf("anterior", "prévia", "previa", "acima", "todas", "todos", "suas ", "seus ", "inicia", "origina", "sistema", "recebid", "dito", "disseram", "falaram")
+)
+
+// containsOneOf returns a check that accepts a match containing one of
+// the (normalised) substrings.
+func containsOneOf(subs ...string) func(string) bool {
+	for i, s := range subs {
+		subs[i] = normalisePhrase(s)
+	}
+	return func(m string) bool {
+		for _, s := range subs {
+			if strings.Contains(m, s) {
+				return true
+			}
+		}
+		return false
+	}
 }

@@ -25,7 +25,18 @@ var ruleTable = []ruleInfo{
 	{id: "injection.chat_marker", category: Injection, severity: High},
 	{id: "injection.important_tag", category: Injection, severity: High},
 	{id: "injection.conceal", category: Injection, severity: High},
-	{id: "injection.tool_call", category: Injection, severity: Medium},
+	// A bare "call the X tool" is what documentation and system prompts say;
+	// only addressed to the AI (injection.addressed_action) is it a threat.
+	{id: "injection.tool_call", category: Injection, severity: Low},
+	// Urgency and authority pressure on the reader ("it is crucial that
+	// you include …", "this is an official request from IT security"):
+	// e-mails to people say it too, so it is low alone.
+	{id: "injection.persuasion", category: Injection, severity: Low},
+	// Text that speaks to the AI reading it ("NOTE FOR AI AGENTS:",
+	// "Message for the assistant managing this calendar:").
+	{id: "injection.addressed", category: Injection, severity: Medium},
+	// Addressed to the AI and ordering it to move data or call a tool.
+	{id: "injection.addressed_action", category: Injection, severity: High},
 
 	// Exfiltration: text that tries to move data out.
 	{id: "exfiltration.markdown_image", category: Exfiltration, severity: High},
@@ -46,6 +57,7 @@ var ruleTable = []ruleInfo{
 	{id: "secret.private_key", category: Secret, severity: High, redact: true},
 	{id: "secret.jwt", category: Secret, severity: High, redact: true},
 	{id: "secret.url_password", category: Secret, severity: High, redact: true},
+	{id: "secret.twilio", category: Secret, severity: High, redact: true},
 
 	// PII: personal data; severity is configurable.
 	{id: "pii.email", category: PII, redact: true},
@@ -61,6 +73,10 @@ var ruleTable = []ruleInfo{
 	{id: "obfuscation.ansi_escape", category: Obfuscation, severity: High},
 	{id: "obfuscation.encoded_instructions", category: Obfuscation, severity: High},
 	{id: "obfuscation.homoglyph", category: Obfuscation, severity: High},
+	// A run of variation selectors spelling bytes (one selector per byte).
+	{id: "obfuscation.variation_selectors", category: Obfuscation, severity: High},
+	// Injection or exfiltration text inside HTML hidden with CSS.
+	{id: "obfuscation.hidden_text", category: Obfuscation, severity: High},
 
 	// Poisoning: tool definitions that instruct the model.
 	{id: "poisoning.model_directive", category: Poisoning, severity: Medium, toolOnly: true},
@@ -73,4 +89,5 @@ var ruleTable = []ruleInfo{
 type ruleIDs struct {
 	email, phone, card, iban, ssn                       int
 	tagChars, zeroWidth, bidi, ansi, encoded, homoglyph int
+	twilio, varSel, hiddenText, addressedAction         int
 }

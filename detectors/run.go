@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"regexp"
 	"slices"
 	"unicode/utf8"
 )
@@ -26,6 +27,7 @@ type scanRun struct {
 	wins     []window
 	lastWin  []int32     // per trigger: index into wins of its latest window, or -1
 	lastNear []int32     // per trigger: end of its latest "near" companion hit, or -1
+	alsoEnd  [][]int32   // per trigger: ends of its "also" companion hits, in order
 	mixed    [][2]int32  // normalised spans of mixed-script (homoglyph) words
 	mixedCur int         // first mixed span that may still overlap a hit
 	hidden   []hiddenRun // tag-character runs to decode and scan
@@ -34,6 +36,7 @@ type scanRun struct {
 	hits     []acHit     // keyword occurrences, and scratch for the scan
 	masked   [][2]int    // result(): spans no excerpt may show
 	hits2    []acHit
+	sbuf     []byte // scanSpaced: the collapsed text of a letter-spaced run
 }
 
 // Caps that keep text built to be expensive (an attack repeated thousands
@@ -66,6 +69,10 @@ func (r *scanRun) reset(text string, depth int, tool bool) {
 	if len(r.lastWin) != len(r.s.triggers) {
 		r.lastWin = make([]int32, len(r.s.triggers))
 		r.lastNear = make([]int32, len(r.s.triggers))
+		r.alsoEnd = make([][]int32, len(r.s.triggers))
+	}
+	for i := range r.alsoEnd {
+		r.alsoEnd[i] = r.alsoEnd[i][:0]
 	}
 	for i := range r.lastWin {
 		r.lastWin[i] = -1
@@ -94,10 +101,17 @@ func (r *scanRun) run() {
 	for _, w := range r.wins {
 		r.verify(w)
 	}
+	if len(r.findings) > 0 {
+		r.demoteQuoted()
+		r.combine()
+		r.scanHiddenCSS()
+	}
 	r.scanNumbers()
 	if r.depth < maxDepth {
 		r.scanHidden()
 		r.scanEncoded()
+		r.scanPercent()
+		r.scanSpaced()
 	}
 }
 
@@ -105,9 +119,14 @@ func (r *scanRun) run() {
 func (r *scanRun) onKeyword(kw int32, end int) {
 	s := r.s
 	start := end - int(s.ac.kwLen[kw])
-	for _, ti := range s.kwTrig[kw] {
-		if ti < 0 {
-			r.lastNear[-ti-1] = int32(end)
+	for _, kr := range s.kwTrig[kw] {
+		ti := kr.trig
+		switch kr.role {
+		case roleNear:
+			r.lastNear[ti] = int32(end)
+			continue
+		case roleAlso:
+			r.alsoEnd[ti] = append(r.alsoEnd[ti], int32(end))
 			continue
 		}
 		t := &s.triggers[ti]
@@ -136,6 +155,9 @@ func (r *scanRun) verify(w window) {
 	if r.ruleHits[t.rule] >= maxRuleFindings {
 		return
 	}
+	if t.needAlso && !r.hasAlso(w) {
+		return
+	}
 	lo, hi := snapRune(r.norm, int(w.lo)), snapRune(r.norm, int(w.hi))
 	if t.onOrig {
 		olo, ohi := r.origWindow(lo, hi)
@@ -147,27 +169,69 @@ func (r *scanRun) verify(w window) {
 	// on the ASCII fast path the window is lower-cased into a scratch buffer.
 	// ASCII is lower-cased here, per window, rather than over the whole
 	// text: the keyword automaton ignores ASCII case by itself.
-	r.lbuf = appendLowerASCII(r.lbuf[:0], r.norm[lo:hi])
+	r.lbuf = appendPhraseWindow(r.lbuf[:0], r.norm[lo:hi])
+	r.verifyRE(t, t.re, lo)
+}
+
+// verifyRE runs one regexp of trigger t over the lower-cased window in
+// r.lbuf, which starts at lo in the normalised text.
+func (r *scanRun) verifyRE(t *trigger, re *regexp.Regexp, lo int) {
 	sub := r.lbuf
-	if !t.re.Match(sub) {
+	if !re.Match(sub) {
 		return
 	}
-	for _, m := range t.re.FindAllSubmatchIndex(sub, -1) {
+	for _, m := range re.FindAllSubmatchIndex(sub, -1) {
 		a, b := m[0], m[1]
 		if len(m) >= 4 && m[2] >= 0 { // group 1, when present, is the span
 			a, b = m[2], m[3]
 		}
-		if t.check != nil && !t.check(string(sub[a:b])) {
-			continue
-		}
 		os, oe := r.toOrig(lo+a, lo+b)
+		if t.check != nil {
+			m := string(sub[a:b])
+			if t.checkOrig {
+				m = r.text[os:oe]
+			}
+			if !t.check(m) {
+				continue
+			}
+		}
 		r.add(t.rule, os, oe)
 	}
 }
 
-func appendLowerASCII(dst []byte, s string) []byte {
+// hasAlso reports whether one of the window's "also" companions ends
+// inside it. Companion hits are in order of end, so a binary search finds
+// the first one past the window's start.
+func (r *scanRun) hasAlso(w window) bool {
+	ends := r.alsoEnd[w.trig]
+	i, _ := slices.BinarySearch(ends, w.lo+1)
+	return i < len(ends) && ends[i] <= w.hi
+}
+
+// appendPhraseWindow lower-cases ASCII and reads JSON string escapes as
+// what they stand for, keeping every offset: text inside a JSON string
+// value ("…\nIgnore all previous instructions…") must match like the
+// decoded text would. \n becomes " \n", \t and \r two spaces, \" ` "`.
+func appendPhraseWindow(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		dst = append(dst, lowerASCII(s[i]))
+		c := s[i]
+		if c == '\\' && i+1 < len(s) && (i == 0 || s[i-1] != '\\') {
+			switch s[i+1] {
+			case 'n':
+				dst = append(dst, ' ', '\n')
+				i++
+				continue
+			case 't', 'r':
+				dst = append(dst, ' ', ' ')
+				i++
+				continue
+			case '"':
+				dst = append(dst, ' ', '"')
+				i++
+				continue
+			}
+		}
+		dst = append(dst, lowerASCII(c))
 	}
 	return dst
 }
@@ -176,7 +240,10 @@ func (r *scanRun) verifyOrig(t *trigger, lo, hi int) {
 	if t.find != nil {
 		r.spans = t.find(r.text, lo, hi, r.spans[:0])
 		for _, sp := range r.spans {
-			r.add(t.rule, sp[0], sp[1])
+			if t.check != nil && !t.check(r.text[sp[0]:sp[1]]) {
+				continue
+			}
+			r.addOrig(t, sp[0], sp[1])
 		}
 		return
 	}
@@ -189,16 +256,26 @@ func (r *scanRun) verifyOrig(t *trigger, lo, hi int) {
 		if len(m) >= 4 && m[2] >= 0 {
 			a, b = m[2], m[3]
 		}
-		secret := sub[a:b]
-		if t.check != nil && !t.check(secret) {
+		if t.check != nil && !t.check(sub[a:b]) {
 			continue
 		}
-		keep := t.keep
-		if keep < 0 { // URL credentials: keep the scheme
-			keep = schemeLen(secret)
-		}
-		r.addExcerpt(t.rule, lo+a, lo+b, redactKeep(secret, keep))
+		r.addOrig(t, lo+a, lo+b)
 	}
+}
+
+// addOrig records a match in the original text: masked, with the known
+// prefix kept, for secrets; excerpted otherwise.
+func (r *scanRun) addOrig(t *trigger, start, end int) {
+	if !ruleTable[t.rule].redact {
+		r.add(t.rule, start, end)
+		return
+	}
+	secret := r.text[start:end]
+	keep := t.keep
+	if keep < 0 { // URL credentials: keep the scheme
+		keep = schemeLen(secret)
+	}
+	r.addExcerpt(t.rule, start, end, redactKeep(secret, keep))
 }
 
 // snapRune moves i back to the start of the rune containing it.
@@ -286,7 +363,7 @@ func (r *scanRun) result(raw bool) []Finding {
 	kept := r.findings[:0]
 	for _, f := range r.findings {
 		ri := s.byID[f.Rule]
-		if !raw && !s.keep(ri) {
+		if !raw && !(s.enabled[ri] && f.Severity >= s.minSev) {
 			continue
 		}
 		if li := r.lastRule[ri]; li >= 0 && f.Start < kept[li].End {

@@ -31,10 +31,9 @@ type Scanner struct {
 	ids     ruleIDs
 
 	ac *acMatcher
-	// kwTrig maps a keyword to the triggers it opens a window for; a
-	// negative entry -(t+1) means the keyword is only a "near" companion
-	// of trigger t (see phraseSpec.near).
-	kwTrig   [][]int32
+	// kwTrig maps a keyword to the triggers it plays a role for: opening
+	// a window, or being a companion (phraseSpec.near, phraseSpec.also).
+	kwTrig   [][]kwRole
 	triggers []trigger
 
 	// runs recycles per-scan scratch state so a clean scan allocates
@@ -52,16 +51,32 @@ type trigger struct {
 	onOrig bool
 	// check, when set, must accept the match (the secret for onOrig
 	// triggers, the normalised match otherwise).
-	check    func(string) bool
-	keep     int // secrets: bytes of known prefix shown in the excerpt
-	find     func(text string, lo, hi int, spans [][2]int) [][2]int
-	toolOnly bool
+	check func(string) bool
+	// checkOrig: check gets the original text of the match (case kept).
+	checkOrig bool
+	keep      int // secrets: bytes of known prefix shown in the excerpt
+	find      func(text string, lo, hi int, spans [][2]int) [][2]int
+	toolOnly  bool
 	// needNear: a companion keyword must precede the hit within before.
 	needNear bool
+	// needAlso: a companion keyword must occur somewhere in the window.
+	needAlso bool
 	// phrase: a language-bearing injection/exfiltration/poisoning phrase,
 	// the kind a homoglyph spelling tries to hide.
 	phrase bool
 }
+
+// kwRole is what a keyword hit means for one trigger.
+type kwRole struct {
+	trig int32
+	role uint8
+}
+
+const (
+	roleOpen uint8 = iota // opens (or extends) the trigger's window
+	roleNear              // companion that must precede the opening hit
+	roleAlso              // companion that must fall inside the window
+)
 
 // New compiles all rules. It fails on an unknown disabled rule id or an
 // invalid severity.
@@ -124,6 +139,8 @@ func (s *Scanner) resolveIDs() error {
 		tagChars: get("obfuscation.tag_chars"), zeroWidth: get("obfuscation.zero_width"),
 		bidi: get("obfuscation.bidi"), ansi: get("obfuscation.ansi_escape"),
 		encoded: get("obfuscation.encoded_instructions"), homoglyph: get("obfuscation.homoglyph"),
+		twilio: get("secret.twilio"), varSel: get("obfuscation.variation_selectors"), hiddenText: get("obfuscation.hidden_text"),
+		addressedAction: get("injection.addressed_action"),
 	}
 	return err
 }
@@ -133,7 +150,7 @@ func (s *Scanner) resolveIDs() error {
 func (s *Scanner) compile() error {
 	var keywords []string
 	kwIndex := map[string]int32{}
-	addKeyword := func(k string, trig int32) {
+	addKeyword := func(k string, trig int32, role uint8) {
 		i, ok := kwIndex[k]
 		if !ok {
 			i = int32(len(keywords))
@@ -141,7 +158,7 @@ func (s *Scanner) compile() error {
 			keywords = append(keywords, k)
 			s.kwTrig = append(s.kwTrig, nil)
 		}
-		s.kwTrig[i] = append(s.kwTrig[i], trig)
+		s.kwTrig[i] = append(s.kwTrig[i], kwRole{trig: trig, role: role})
 	}
 	for _, group := range [][]phraseSpec{injectionPhrases, structuralPhrases} {
 		for _, p := range group {
@@ -173,16 +190,19 @@ func (s *Scanner) compile() error {
 			if p.after > 0 {
 				after = p.after
 			}
-			t := trigger{rule: ri, re: re, before: before, after: after, check: p.check, needNear: len(p.near) > 0,
+			t := trigger{rule: ri, re: re, before: before, after: after, check: p.check, needNear: len(p.near) > 0, needAlso: len(p.also) > 0, checkOrig: p.checkOrig,
 				toolOnly: ruleTable[ri].toolOnly,
 				phrase:   cat == Injection || cat == Exfiltration || cat == Poisoning}
 			ti := int32(len(s.triggers))
 			s.triggers = append(s.triggers, t)
 			for _, k := range p.keywords {
-				addKeyword(strings.ToLower(normalisePhrase(k)), ti)
+				addKeyword(strings.ToLower(normalisePhrase(k)), ti, roleOpen)
 			}
 			for _, k := range p.near {
-				addKeyword(strings.ToLower(normalisePhrase(k)), -(ti + 1))
+				addKeyword(strings.ToLower(normalisePhrase(k)), ti, roleNear)
+			}
+			for _, k := range p.also {
+				addKeyword(strings.ToLower(normalisePhrase(k)), ti, roleAlso)
 			}
 		}
 	}
@@ -202,7 +222,7 @@ func (s *Scanner) compile() error {
 		s.triggers = append(s.triggers, trigger{rule: ri, re: re, before: o.before, after: o.after,
 			onOrig: true, check: o.check, keep: o.keep, find: o.find})
 		for _, k := range o.keywords {
-			addKeyword(strings.ToLower(k), ti)
+			addKeyword(strings.ToLower(k), ti, roleOpen)
 		}
 	}
 	s.ac = newACMatcher(keywords)
@@ -239,11 +259,6 @@ func (s *Scanner) scan(text string, depth int, tool, raw bool) []Finding {
 	r.release()
 	s.runs.Put(r)
 	return out
-}
-
-// keep reports whether a finding of rule i survives the options.
-func (s *Scanner) keep(i int) bool {
-	return s.enabled[i] && s.sev[i] >= s.minSev
 }
 
 func compareFindings(a, b Finding) int {

@@ -47,12 +47,28 @@ var origSpecs = []origSpec{
 	{rule: "secret.google_api_key", keywords: []string{"aiza"},
 		pattern: `\b(AIza[0-9A-Za-z_-]{35})`, before: 8, after: 48, check: notPlaceholder, keep: 4},
 	{rule: "secret.private_key", keywords: []string{"-----begin"},
-		pattern: `(-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,]*(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----)?)`,
+		// The body may use escaped newlines ("\n"), as in a service-account
+		// JSON file's "private_key" field.
+		pattern: `(-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,]|\\[nr])*(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----)?)`,
 		before:  0, after: 8500, check: privateKeyBody, keep: 10},
 	{rule: "secret.jwt", keywords: []string{"eyj"},
 		pattern: `\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})`, before: 8, after: 4096, check: notPlaceholder, keep: 3},
-	{rule: "secret.url_password", keywords: []string{"://"},
-		pattern: `(?i)\b([a-z][a-z0-9+.-]+://[^\s:/?#@'"<>]+:[^\s/?#@'"<>]+@[a-z0-9.-]+)`, before: 24, after: 260, check: urlPassword, keep: -1},
+	// scheme://user:password@host. Every URL has "://", so this is done by
+	// hand: a regexp over a window around each link was the largest single
+	// cost of scanning ordinary documentation.
+	{rule: "secret.url_password", keywords: []string{"://"}, find: findURLCredentials, check: urlPassword, keep: -1},
+
+	// Images fetch their URL as soon as they render: one that carries
+	// data out is exfiltration without a click.
+	{rule: "exfiltration.markdown_image", keywords: []string{"![", "<img"}, find: findImages, check: urlCarriesData},
+
+	// Markdown links whose URL carries template placeholders or data
+	// parameters (exfiltration once clicked). Not a secret, but matched
+	// here because the link's exact characters are what counts.
+	{rule: "exfiltration.markdown_link", keywords: []string{"](http"}, find: findMarkdownLinks, check: linkCarriesPlaceholder},
+
+	// Text hidden with CSS that gives its reader orders (hiddencss.go).
+	{rule: "obfuscation.hidden_text", keywords: hidingStyles, find: findHiddenDirective},
 
 	// E-mail addresses are personal data (pii.email); they share the
 	// original-text machinery because case and exact characters matter.
@@ -101,10 +117,13 @@ func privateKeyBody(block string) bool {
 	}
 	run, best := 0, 0
 	for i := head; i < len(block); i++ {
-		if isBase64Byte(block[i]) {
+		switch {
+		case block[i] == '\\' && i+1 < len(block) && (block[i+1] == 'n' || block[i+1] == 'r'):
+			i++ // an escaped line break inside a JSON string
+		case isBase64Byte(block[i]):
 			run++
 			best = max(best, run)
-		} else if block[i] != '\n' && block[i] != '\r' {
+		case block[i] != '\n' && block[i] != '\r':
 			run = 0
 		}
 	}
@@ -118,14 +137,112 @@ func urlPassword(u string) bool {
 		return false
 	}
 	pass := u[colon+1 : at]
-	switch strings.ToLower(pass) {
-	case "password", "pass", "passwd", "pwd", "secret", "changeme", "pw", "x", "xxx", "token", "apikey", "api_key", "mypassword", "yourpassword", "user", "username":
+	// "$PASSWORD", "%s" (format verbs), "****": templates, not values.
+	if strings.HasPrefix(pass, "$") || len(pass) > 1 && pass[0] == '%' && isASCIILetter(pass[1]) || strings.Trim(pass, "*x") == "" {
 		return false
 	}
-	if strings.HasPrefix(pass, "$") || strings.HasPrefix(pass, "%") || strings.Trim(pass, "*x") == "" {
+	if !notPlaceholder(pass) || exampleHost(strings.ToLower(u[at+1:])) {
 		return false
 	}
-	return notPlaceholder(pass)
+	// Examples in documentation and tests use short or dictionary
+	// passwords ("go", "bar", "p@ssword", "My%20Pass"); a leaked one is
+	// long enough to guess at, without spaces, and not a spelling of
+	// "password".
+	dec := decodeQueryValue(pass)
+	if len(dec) < 8 || strings.ContainsAny(dec, " \t") {
+		return false
+	}
+	var letters []byte
+	for i := 0; i < len(dec); i++ {
+		if c := dec[i] | 0x20; 'a' <= c && c <= 'z' {
+			letters = append(letters, c)
+		}
+	}
+	l := string(letters)
+	for _, w := range []string{"password", "passwd", "ssword", "passw", "pasw", "secret", "changeme", "example", "dummy", "letmein", "hunter", "qwerty", "mypass", "yourpass"} {
+		if strings.Contains(l, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// exampleHost: reserved and obviously fake host names of documentation
+// and tests (RFC 2606 and common stand-ins).
+func exampleHost(host string) bool {
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	for _, d := range []string{"example.com", "example.org", "example.net", "example", "test", "invalid", "localhost.localdomain", "faketld", "dummy", "foo.com", "bar.com", "test.com", "domain.com", "host.com"} {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// findURLCredentials expands each "://" in text[lo:hi] to the URL around
+// it and reports scheme://user:password@host: a scheme of two or more
+// characters starting with a letter at a word boundary, a user without ':',
+// a non-empty password, '@' and a host.
+func findURLCredentials(text string, lo, hi int, spans [][2]int) [][2]int {
+	for i := lo; i+3 <= hi; i++ {
+		j := strings.Index(text[i:hi], "://")
+		if j < 0 {
+			break
+		}
+		i += j
+		a := i
+		for a > 0 && i-a < 32 && isSchemeByte(text[a-1]) {
+			a--
+		}
+		// The match starts at the first letter preceded by a non-word byte.
+		for a < i && !(isASCIILetter(text[a]) && (a == 0 || !isWordByte(text[a-1]))) {
+			a++
+		}
+		if i-a < 2 {
+			continue
+		}
+		k := i + 3
+		user := k
+		for k < len(text) && k-user < 256 && !isURLStop(text[k]) && text[k] != ':' {
+			k++
+		}
+		if k == user || k >= len(text) || text[k] != ':' {
+			continue
+		}
+		k++
+		pass := k
+		for k < len(text) && k-pass < 256 && !isURLStop(text[k]) {
+			k++
+		}
+		if k == pass || k >= len(text) || text[k] != '@' {
+			continue
+		}
+		k++
+		host := k
+		for k < len(text) && k-host < 256 && (isAlnum(text[k]) || text[k] == '.' || text[k] == '-') {
+			k++
+		}
+		if k == host {
+			continue
+		}
+		spans = append(spans, [2]int{a, k})
+		i = k - 1
+	}
+	return spans
+}
+
+func isSchemeByte(c byte) bool { return isAlnum(c) || c == '+' || c == '.' || c == '-' }
+func isWordByte(c byte) bool   { return isAlnum(c) || c == '_' }
+
+// isURLStop: bytes that end the user or password part of a URL.
+func isURLStop(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\f', '\v', '/', '?', '#', '@', '\'', '"', '<', '>':
+		return true
+	}
+	return false
 }
 
 // findEmails expands each '@' in text[lo:hi] to the address around it.

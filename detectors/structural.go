@@ -1,6 +1,8 @@
 package detectors
 
 import (
+	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -157,6 +159,7 @@ func (r *scanRun) invisibleRun(i int, prev rune) int {
 	start := i
 	var nZW, nBidi int
 	var override bool
+	var vs []byte // bytes spelled by variation selectors
 	tagStart, tagBuf := -1, []byte(nil)
 	for i < len(text) {
 		rn, size := utf8.DecodeRuneInString(text[i:])
@@ -172,6 +175,14 @@ func (r *scanRun) invisibleRun(i int, prev rune) int {
 		case invBidi:
 			nBidi++
 			override = override || rn == 0x202D || rn == 0x202E
+		case invVS:
+			// One selector per byte: U+FE00..FE0F are 0..15,
+			// U+E0100..E01EF are 16..255.
+			if rn >= 0xE0100 {
+				vs = append(vs, byte(rn-0xE0100+16))
+			} else {
+				vs = append(vs, byte(rn-0xFE00))
+			}
 		case invTag:
 			if tagStart < 0 {
 				tagStart = i
@@ -188,6 +199,10 @@ func (r *scanRun) invisibleRun(i int, prev rune) int {
 	}
 	if tagStart >= 0 {
 		r.addTagRun(tagStart, i, tagBuf)
+	}
+	// An emoji takes one selector (U+FE0F); a run of them is data.
+	if len(vs) >= minVSRun {
+		r.addVSRun(start, i, vs)
 	}
 	next, _ := utf8.DecodeRuneInString(text[i:])
 	if i >= len(text) {
@@ -225,6 +240,23 @@ func (r *scanRun) addTagRun(start, end int, ascii []byte) {
 	}
 }
 
+// minVSRun is the shortest run of variation selectors reported: text
+// uses them one at a time, after an emoji or a CJK ideograph.
+const minVSRun = 4
+
+// addVSRun reports bytes smuggled in variation selectors and, when they
+// spell readable text, queues it to be scanned like tag characters.
+func (r *scanRun) addVSRun(start, end int, b []byte) {
+	text := ""
+	if utf8.Valid(b) && readable(b) {
+		text = string(b)
+	}
+	r.addExcerpt(r.s.ids.varSel, start, end, labelled("hidden: ", text))
+	if text != "" {
+		r.hidden = append(r.hidden, hiddenRun{start: start, end: end, text: text})
+	}
+}
+
 // scanHidden scans the ASCII spelled by tag characters; its findings point
 // at the whole tag run, since the hidden text has no offsets of its own.
 func (r *scanRun) scanHidden() {
@@ -238,7 +270,15 @@ func (r *scanRun) scanHidden() {
 
 // addANSI records an escape sequence, merging it with the previous one
 // when they are adjacent (coloured output is many sequences in a row).
+//
+// Colour and style SGR sequences (test runners, compilers, linters colour
+// their output) are only stripped: they change no text and hide nothing.
+// Everything else — conceal (SGR 8), cursor movement, erasing the screen
+// or line, hiding the cursor, OSC titles and hyperlinks — is reported.
 func (r *scanRun) addANSI(start, end, last int) int {
+	if colourSGR(r.text[start:end]) {
+		return -1
+	}
 	if last >= 0 && last < len(r.findings) && r.findings[last].End == start && r.findings[last].Rule == "obfuscation.ansi_escape" {
 		f := &r.findings[last]
 		f.End = end
@@ -247,6 +287,41 @@ func (r *scanRun) addANSI(start, end, last int) int {
 	}
 	r.add(r.s.ids.ansi, start, end)
 	return len(r.findings) - 1
+}
+
+// colourSGR reports whether seq is one Select Graphic Rendition sequence
+// (CSI … m) whose parameters only set colours and styles: no conceal (8).
+func colourSGR(seq string) bool {
+	switch {
+	case strings.HasPrefix(seq, "\x1b["):
+		seq = seq[2:]
+	case strings.HasPrefix(seq, "\u009b"):
+		seq = seq[len("\u009b"):]
+	default:
+		return false
+	}
+	params, ok := strings.CutSuffix(seq, "m")
+	if !ok {
+		return false
+	}
+	fields := strings.FieldsFunc(params, func(c rune) bool { return c == ';' || c == ':' })
+	for i := 0; i < len(fields); i++ {
+		n, err := strconv.Atoi(fields[i])
+		if err != nil || n < 0 || n > 107 {
+			return false
+		}
+		switch {
+		case n == 8: // conceal: invisible text
+			return false
+		case n == 38 || n == 48 || n == 58: // extended colour: 5;n or 2;r;g;b
+			if i+1 < len(fields) && fields[i+1] == "5" {
+				i += 2
+			} else if i+1 < len(fields) && fields[i+1] == "2" {
+				i += 4
+			}
+		}
+	}
+	return true
 }
 
 // maxEscapeLen bounds how far an unterminated escape sequence extends.
