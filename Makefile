@@ -137,6 +137,7 @@ test: envoy redis server-everything server-filesystem interop hadolint chromium 
 # A longer hunt: make fuzz FUZZTIME=10m
 FUZZTIME ?= 5s
 FUZZ_TARGETS := extproc:FuzzSSESplit extproc:FuzzSSEStream extproc:FuzzRequestBody extproc:FuzzResponseBody \
+	extproc:FuzzSSEDifferential extproc:FuzzNothingEscapes internal/jsondepth:FuzzDepth \
 	detectors:FuzzScan detectors:FuzzFindings detectors:FuzzTool
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
