@@ -92,7 +92,7 @@ func (h *modelHook) findings(s *Scanner, text string, tool bool, masked [][2]int
 	res := h.m.Score(text)
 	top := res.Top[classifier.Attack]
 	sev := h.severity(top.Prob)
-	if sev == 0 || sev < s.minSev {
+	if sev == 0 || sev < s.minSev || covered(out, top.Start, top.End, sev) {
 		return out
 	}
 	rule, on := h.inj, h.injOn
@@ -133,6 +133,22 @@ func (h *modelHook) findings(s *Scanner, text string, tool bool, masked [][2]int
 		Detail: excerptN(d.String(), maxDetail)})
 	slices.SortFunc(out, compareFindings)
 	return out
+}
+
+// covered reports whether a rule already found an attack of at least sev
+// in [start,end): the model is there for what the rules cannot enumerate,
+// and a second finding on the same text would only need a second
+// suppression.
+func covered(fs []Finding, start, end int, sev Severity) bool {
+	for _, f := range fs {
+		switch f.Category {
+		case Injection, Exfiltration, Poisoning, Obfuscation:
+			if f.Severity >= sev && f.Start < end && start < f.End {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // maxDetail bounds Finding.Detail: the n-grams come from the scanned

@@ -78,6 +78,27 @@ type DetectorPolicy struct {
 	WithholdCategories []detectors.Category `yaml:"withhold_categories"`
 	// DisabledRules lists detector rule ids never to report.
 	DisabledRules []string `yaml:"disabled_rules"`
+	// Model configures the learned classifier (rules *.model).
+	Model ModelPolicy `yaml:"model"`
+}
+
+// ModelPolicy configures the learned classifier beside the rules
+// (detectors/classifier/MODEL.md). The zero value runs it with its
+// calibrated thresholds.
+type ModelPolicy struct {
+	// Disabled turns the classifier off; the rules still run.
+	Disabled bool `yaml:"disabled"`
+	// Medium and High are the attack-window probabilities (0-1) at which
+	// a model finding is medium or high severity; 0 keeps the calibrated
+	// value. Below Medium the model reports nothing.
+	Medium float64 `yaml:"medium"`
+	High   float64 `yaml:"high"`
+}
+
+// options returns the scanner options of a detector policy.
+func (d DetectorPolicy) options() detectors.Options {
+	return detectors.Options{DisabledRules: d.DisabledRules,
+		Model: detectors.ModelOptions{Disabled: d.Model.Disabled, Medium: d.Model.Medium, High: d.Model.High}}
 }
 
 // BackendPolicy is the policy for one MCP backend. Envoy names the backend of
@@ -161,6 +182,9 @@ func (p Policy) Validate() error {
 			return fmt.Errorf("detectors.withhold_categories: unknown category %q (want one of %v)", c, detectors.Categories())
 		}
 	}
+	if m := p.Detectors.Model; m.Medium < 0 || m.Medium >= 1 || m.High < 0 || m.High >= 1 || (m.Medium > 0 && m.High > 0 && m.Medium > m.High) {
+		return fmt.Errorf("detectors.model: medium %v, high %v: want probabilities in [0,1), medium not above high (0 keeps the calibrated value)", m.Medium, m.High)
+	}
 	if p.MinScore < 0 || p.MinScore > 100 {
 		return fmt.Errorf("min_score %d: want 0-100", p.MinScore)
 	}
@@ -199,7 +223,7 @@ func (p Policy) newScanner() (contentScanner, error) {
 	if p.Detectors.Disabled {
 		return nil, nil
 	}
-	sc, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
+	sc, err := detectors.New(p.Detectors.options())
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}

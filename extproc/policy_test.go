@@ -26,6 +26,11 @@ func TestParsePolicy(t *testing.T) {
 		{"bad failure mode", "failure_mode: maybe\n", `failure_mode: "maybe"`},
 		{"bad backend failure mode", "backends:\n  x:\n    failure_mode: ajar\n", `backends.x.failure_mode: "ajar"`},
 		{"unknown backend key", "backends:\n  x:\n    allowed: [echo]\n", "field allowed not found"},
+		// The learned classifier's thresholds (detectors/model.go).
+		{"model thresholds", "detectors:\n  model:\n    medium: 0.9\n    high: 0.99\n", ""},
+		{"model off", "detectors:\n  model:\n    disabled: true\n", ""},
+		{"model medium above high", "detectors:\n  model:\n    medium: 0.99\n    high: 0.9\n", "detectors.model: medium 0.99, high 0.9"},
+		{"model threshold not a probability", "detectors:\n  model:\n    high: 1.5\n", "detectors.model"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,7 +43,7 @@ type backendScore struct {
 // rules the operator disabled.
 func newScoreBoard(p Policy, sc contentScanner) (*scoreBoard, error) {
 	if sc == nil {
-		own, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
+		own, err := detectors.New(p.Detectors.options())
 		if err != nil {
 			return nil, fmt.Errorf("score: %w", err)
 		}

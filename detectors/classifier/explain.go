@@ -20,15 +20,32 @@ type Gram struct {
 // the window was scored.
 const explainLead = 64
 
-// Explain returns the n grams of text[win.Start:win.End] that pushed head
-// h's score up most, heaviest first, at most n, summed over repeats. It
-// allocates; call it only for a window worth reporting.
+// Explain returns the words and word pairs of text[win.Start:win.End]
+// that pushed head h's score up most, heaviest first, at most n. A word's
+// weight is its own plus that of the character n-grams inside it, summed
+// over repeats, so the explanation names readable words rather than
+// fragments. It allocates; call it only for a window worth reporting.
 func (m *Model) Explain(text string, win Window, h Head, n int) []Gram {
 	lo := max(0, win.Start-explainLead)
-	sum := map[string]*Gram{}
+	var words, chars []feature.Feat
+	var wts, cwts []float32
 	feature.Each(text[lo:win.End], func(f feature.Feat) {
 		if f.At+lo < win.Start || f.Start+lo < win.Start {
 			return
+		}
+		if f.Kind == feature.Char {
+			chars, cwts = append(chars, f), append(cwts, m.Weight(h, f.Bucket))
+		} else {
+			words, wts = append(words, f), append(wts, m.Weight(h, f.Bucket))
+		}
+	})
+	sum := map[string]*Gram{}
+	for i, f := range words {
+		w := wts[i]
+		for j, c := range chars {
+			if c.Start >= f.Start && c.End <= f.End {
+				w += cwts[j]
+			}
 		}
 		t := normGram(text[lo+f.Start : lo+f.End])
 		g := sum[t]
@@ -36,13 +53,12 @@ func (m *Model) Explain(text string, win Window, h Head, n int) []Gram {
 			g = &Gram{Text: t, Start: lo + f.Start}
 			sum[t] = g
 		}
-		g.Weight += m.Weight(h, f.Bucket)
-	})
+		g.Weight += w
+	}
 	grams := make([]Gram, 0, len(sum))
 	for _, g := range sum {
-		// A gram of fewer than three visible bytes is the edge of a word
-		// register, not something a reader can recognise.
-		if g.Weight > 0 && len(strings.TrimSpace(g.Text)) >= 3 {
+		// Words of one or two bytes ("a", "to") carry no explanation.
+		if g.Weight > 0 && len(g.Text) >= 3 {
 			grams = append(grams, *g)
 		}
 	}

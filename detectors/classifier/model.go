@@ -185,11 +185,10 @@ func (m *Model) Score(text string) Result {
 				prev, wh, inWord = wh, feature.FNVOffset, false
 				n += 2
 			}
-			n += 3
-			b3, b4, b5 := feature.Gram(x)
-			v3, v4, v5 := w[b3&(feature.Buckets-1)], w[b4&(feature.Buckets-1)], w[b5&(feature.Buckets-1)]
-			s0 += int32(int8(v3)) + int32(int8(v4)) + int32(int8(v5))
-			s1 += int32(int8(v3>>8)) + int32(int8(v4>>8)) + int32(int8(v5>>8))
+			n++
+			v := w[feature.Gram(x)&(feature.Buckets-1)]
+			s0 += int32(int8(v))
+			s1 += int32(int8(v >> 8))
 		}
 		if hi == len(text) && inWord {
 			u, bi := feature.Word(prev, wh)

@@ -9,7 +9,7 @@
 package feature
 
 // Bits is log2 of the number of hash buckets.
-const Bits = 20
+const Bits = 18
 
 // Buckets is the number of hash buckets (weights per head).
 const Buckets = 1 << Bits
@@ -26,7 +26,7 @@ const (
 // its square root): a window's score is Σw/sqrt(max(n, MinCount)), so a
 // long window's score does not grow with its length, and a short text's few
 // features are not blown up to the weight of a whole paragraph.
-const MinCount = 512
+const MinCount = 200
 
 // Norm maps a byte of input to its normalised form: ASCII letters are
 // lower-cased, every ASCII control and whitespace byte becomes a space,
@@ -79,11 +79,9 @@ const (
 // Bucket maps a 64-bit feature value to a bucket.
 func Bucket(v uint64) uint32 { return uint32((v * mul) >> (64 - Bits)) }
 
-// Gram returns the buckets of the 3-, 4- and 5-gram ending in the last byte
-// of x, which holds the last normalised bytes, newest lowest.
-func Gram(x uint64) (b3, b4, b5 uint32) {
-	return Bucket(x&mask3 | tag3), Bucket(x&mask4 | tag4), Bucket(x&mask5 | tag5)
-}
+// Gram returns the bucket of the character n-gram (n = GramLen) ending in
+// the last byte of x, which holds the last normalised bytes, newest lowest.
+func Gram(x uint64) uint32 { return Bucket(x&gramMask | gramTag) }
 
 // Word returns the buckets of a word (its FNV-1a hash wh) and of the bigram
 // (previous word prev, this word).
@@ -154,12 +152,17 @@ func Each(text string, emit func(Feat)) {
 		} else if inWord {
 			endWord(i, i)
 		}
-		b3, b4, b5 := Gram(x)
-		emit(Feat{Bucket: b3, Start: pos[2], End: i + 1, At: i, Kind: Char})
-		emit(Feat{Bucket: b4, Start: pos[3], End: i + 1, At: i, Kind: Char})
-		emit(Feat{Bucket: b5, Start: pos[4], End: i + 1, At: i, Kind: Char})
+		emit(Feat{Bucket: Gram(x), Start: pos[GramLen-1], End: i + 1, At: i, Kind: Char})
 	}
 	if inWord {
 		endWord(len(text), len(text)-1)
 	}
 }
+
+// GramLen is the length of the character n-grams, in normalised bytes.
+const GramLen = 4
+
+const (
+	gramMask = mask4
+	gramTag  = tag4
+)

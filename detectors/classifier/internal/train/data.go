@@ -213,3 +213,56 @@ func snippets(rows []*row) []*row {
 	}
 	return out
 }
+
+// phraseLists renders short fragments of every fifth attack row as a list
+// of quoted strings in source code (a filter's pattern table, a test's
+// cases) and labels it benign: code that lists phrases is data a coding
+// agent reads, and the corpus has none. A real injection addresses the
+// model in sentences; two to four words in a string table do not. The row
+// keeps the attack's source, so leave-one-source-out stays honest.
+func phraseLists(rows []*row) []*row {
+	templates := []struct{ head, sep, tail string }{
+		{"var phrases = []string{\n\t\"", "\",\n\t\"", "\",\n}\n"},
+		{"PATTERNS = [\n    \"", "\",\n    \"", "\",\n]\n"},
+		{"{\"patterns\": [\"", "\", \"", "\"]}"},
+		{"const blocked = ['", "', '", "'];\n"},
+		{"re := regexp.MustCompile(`(?i)\\b(?:", "|", ")\\b`)\n"},
+		{"PATTERN = re.compile(r\"(?:", "|", ")\", re.I)\n"},
+	}
+	var out []*row
+	n := 0
+	for _, r := range rows {
+		if !r.attack() {
+			continue
+		}
+		if n++; n%5 != 0 {
+			continue
+		}
+		words := strings.Fields(r.Text)
+		if len(words) < 8 {
+			continue
+		}
+		h := fnv.New64a()
+		h.Write([]byte(r.ID))
+		v := h.Sum64()
+		var frags []string
+		for k := range 4 + int(v%5) {
+			v = v*6364136223846793005 + 1442695040888963407
+			at := int(v>>33) % (len(words) - 4)
+			frag := strings.Join(words[at:at+2+k%3], " ")
+			frag = strings.NewReplacer(`"`, "", `'`, "", `\`, "", "`", "", "|", "").Replace(frag)
+			if int(v>>40)%2 == 0 {
+				frag = strings.ReplaceAll(frag, " ", `\s+`)
+			}
+			frags = append(frags, strings.ToLower(frag))
+		}
+		t := templates[int(v>>40)%len(templates)]
+		s := *r
+		s.ID, s.Label, s.Category, s.aug = r.ID+"#list", "benign", "none", true
+		s.Text = t.head + strings.Join(frags, t.sep) + t.tail
+		s.Context = "phrase list in code (derived from an attack row)"
+		s.feats, s.blocks = nil, nil
+		out = append(out, &s)
+	}
+	return out
+}

@@ -202,30 +202,7 @@ func fit(rows []*row, p params) (*classifier.Model, []byte, error) {
 		}
 		th[k] = thresholds(probs, p)
 		if debug {
-			var att []float64
-			for _, r := range cal {
-				if labels(r)[k] {
-					att = append(att, m.Score(r.Text).Top[k].Prob)
-				}
-			}
-			slices.Sort(att)
-			for _, r := range cal {
-				if res := m.Score(r.Text).Top[k]; !r.attack() && res.Prob > th[k].Medium {
-					fmt.Fprintf(os.Stderr, "  FP %.3f %s %s %q\n", res.Prob, r.ID, r.Context, r.Text[res.Start:min(res.End, res.Start+200)])
-				}
-			}
-			rec := [3]int{}
-			for _, a := range att {
-				for i, v := range []float64{0.5, th[k].Medium, th[k].High} {
-					if a >= v {
-						rec[i]++
-					}
-				}
-			}
-			fmt.Fprintf(os.Stderr, "head %d recall at thresholds %v: %v of %d\n", k, th[k], rec, len(att))
-			fmt.Fprintf(os.Stderr, "head %d benign q50 %.4f q90 %.4f q99 %.4f q99.7 %.4f max %.4f; attacks q10 %.4f q50 %.4f (n=%d)\n", k,
-				probs[len(probs)/2], probs[len(probs)/10], probs[len(probs)/100], probs[len(probs)*3/1000], probs[0],
-				att[len(att)/10], att[len(att)/2], len(att))
+			report(m, cal, k, probs)
 		}
 	}
 	return build(rows, p, th)
@@ -248,4 +225,28 @@ func thresholds(benign []float64, p params) classifier.Thresholds {
 		t[i] = min(v, 0.999)
 	}
 	return classifier.Thresholds{Medium: t[0], High: t[1]}
+}
+
+// report prints, for tuning (TRAIN_DEBUG=1), the recall of head k on the
+// calibration rows at fixed benign false-positive rates; benign is sorted
+// descending.
+func report(m *classifier.Model, cal []*row, k int, benign []float64) {
+	var att []float64
+	for _, r := range cal {
+		if labels(r)[k] {
+			att = append(att, m.Score(r.Text).Top[k].Prob)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "head %d: %d attacks, %d benign;", k, len(att), len(benign))
+	for _, rate := range []float64{0.001, 0.003, 0.01, 0.03} {
+		th := math.Nextafter(benign[int(rate*float64(len(benign)))], 1)
+		n := 0
+		for _, a := range att {
+			if a >= th {
+				n++
+			}
+		}
+		fmt.Fprintf(os.Stderr, " recall@FPR%.1f%% %.1f%% (p≥%.3f)", 100*rate, 100*float64(n)/float64(len(att)), th)
+	}
+	fmt.Fprintln(os.Stderr)
 }

@@ -54,7 +54,7 @@ func run(corpus, cases, out string, check, eval bool) error {
 	if err != nil {
 		return err
 	}
-	rows = append(rows, snippets(rows)...)
+	rows = append(append(rows, snippets(rows)...), phraseLists(rows)...)
 	for _, r := range rows {
 		featurize(r)
 	}
