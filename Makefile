@@ -91,6 +91,7 @@ vet:
 # the suite unless MCPGATE_SKIP_CONFORMANCE=1.
 test: envoy redis server-everything hadolint chromium conformance vet
 	$(GO) test -race -count=1 -timeout 10m ./...
+	MCPGATE_MODEL_EVAL=1 $(GO) test -count=1 -run TestEvalFloors ./detectors/classifier/internal/train/
 	$(MAKE) fuzz
 
 # Each fuzz target for FUZZTIME (seed corpora: testdata/fuzz and f.Add).

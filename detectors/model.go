@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mcpgate/mcpgate/detectors/classifier"
 )
@@ -18,11 +19,11 @@ import (
 type ModelOptions struct {
 	// Disabled turns the classifier off (the rules still run).
 	Disabled bool
-	// Medium and High are attack-window probabilities in (0,1) at which a
-	// model finding gets that severity (the model reports nothing below
-	// Medium); 0 keeps the calibrated value (classifier/MODEL.md). Medium
-	// must not exceed High.
-	Medium, High float64
+	// Low, Medium and High are attack-window probabilities in (0,1) at
+	// which a model finding gets that severity (the model reports nothing
+	// below Low); 0 keeps the calibrated value (classifier/MODEL.md). They
+	// must not decrease.
+	Low, Medium, High float64
 }
 
 // Rule ids of model findings: the category follows the exfiltration head
@@ -58,7 +59,7 @@ func newModelHook(opts ModelOptions, s *Scanner) (*modelHook, error) {
 	for _, o := range []struct {
 		v   float64
 		dst *float64
-	}{{opts.Medium, &th.Medium}, {opts.High, &th.High}} {
+	}{{opts.Low, &th.Low}, {opts.Medium, &th.Medium}, {opts.High, &th.High}} {
 		if o.v < 0 || o.v >= 1 {
 			return nil, fmt.Errorf("detectors: model threshold %v: want a probability in (0,1)", o.v)
 		}
@@ -66,10 +67,10 @@ func newModelHook(opts ModelOptions, s *Scanner) (*modelHook, error) {
 			*o.dst = o.v
 		}
 	}
-	if th.Medium > th.High {
-		return nil, fmt.Errorf("detectors: model threshold medium %v above high %v", th.Medium, th.High)
+	if th.Low > th.Medium || th.Medium > th.High {
+		return nil, fmt.Errorf("detectors: model thresholds low %v, medium %v, high %v must not decrease", th.Low, th.Medium, th.High)
 	}
-	h := &modelHook{m: m, th: th, exfilTh: m.Thresholds(classifier.Exfiltration).Medium,
+	h := &modelHook{m: m, th: th, exfilTh: m.Thresholds(classifier.Exfiltration).Low,
 		inj: s.byID[ruleModelInjection], exf: s.byID[ruleModelExfiltration], poison: s.byID[ruleModelPoisoning]}
 	h.injOn, h.exfOn, h.poiOn = s.enabled[h.inj], s.enabled[h.exf], s.enabled[h.poison]
 	return h, nil
@@ -81,12 +82,14 @@ func (h *modelHook) severity(p float64) Severity {
 		return High
 	case p >= h.th.Medium:
 		return Medium
+	case p >= h.th.Low:
+		return Low
 	}
 	return 0
 }
 
 // findings appends the model's finding for text, if its top attack window
-// reaches the medium threshold and the rule and MinSeverity let it through.
+// reaches the low threshold and the rule and MinSeverity let it through.
 // masked are spans of secrets and personal data no excerpt may show.
 func (h *modelHook) findings(s *Scanner, text string, tool bool, masked [][2]int, out []Finding) []Finding {
 	res := h.m.Score(text)
@@ -104,6 +107,14 @@ func (h *modelHook) findings(s *Scanner, text string, tool bool, masked [][2]int
 	}
 	if !on {
 		return out
+	}
+	// Blocks are cut by bytes; the finding's span starts and ends on rune
+	// boundaries.
+	for top.Start < top.End && !utf8.RuneStart(text[top.Start]) {
+		top.Start++
+	}
+	for top.End < len(text) && top.End > top.Start && !utf8.RuneStart(text[top.End]) {
+		top.End--
 	}
 	grams := h.m.Explain(text, top, classifier.Attack, maxModelGrams)
 	// The excerpt starts at the heaviest n-gram, which is where the

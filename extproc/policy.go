@@ -88,17 +88,32 @@ type DetectorPolicy struct {
 type ModelPolicy struct {
 	// Disabled turns the classifier off; the rules still run.
 	Disabled bool `yaml:"disabled"`
-	// Medium and High are the attack-window probabilities (0-1) at which
-	// a model finding is medium or high severity; 0 keeps the calibrated
-	// value. Below Medium the model reports nothing.
+	// Low, Medium and High are the attack-window probabilities (0-1) at
+	// which a model finding is low, medium or high severity; 0 keeps the
+	// calibrated value. Below Low the model reports nothing.
+	Low    float64 `yaml:"low"`
 	Medium float64 `yaml:"medium"`
 	High   float64 `yaml:"high"`
+}
+
+func (m ModelPolicy) validate() error {
+	last := 0.0
+	for _, v := range []float64{m.Low, m.Medium, m.High} {
+		if v < 0 || v >= 1 {
+			return fmt.Errorf("threshold %v: want a probability in [0,1) (0 keeps the calibrated value)", v)
+		}
+		if v > 0 && v < last {
+			return fmt.Errorf("thresholds low %v, medium %v, high %v must not decrease", m.Low, m.Medium, m.High)
+		}
+		last = max(last, v)
+	}
+	return nil
 }
 
 // options returns the scanner options of a detector policy.
 func (d DetectorPolicy) options() detectors.Options {
 	return detectors.Options{DisabledRules: d.DisabledRules,
-		Model: detectors.ModelOptions{Disabled: d.Model.Disabled, Medium: d.Model.Medium, High: d.Model.High}}
+		Model: detectors.ModelOptions{Disabled: d.Model.Disabled, Low: d.Model.Low, Medium: d.Model.Medium, High: d.Model.High}}
 }
 
 // BackendPolicy is the policy for one MCP backend. Envoy names the backend of
@@ -182,8 +197,8 @@ func (p Policy) Validate() error {
 			return fmt.Errorf("detectors.withhold_categories: unknown category %q (want one of %v)", c, detectors.Categories())
 		}
 	}
-	if m := p.Detectors.Model; m.Medium < 0 || m.Medium >= 1 || m.High < 0 || m.High >= 1 || (m.Medium > 0 && m.High > 0 && m.Medium > m.High) {
-		return fmt.Errorf("detectors.model: medium %v, high %v: want probabilities in [0,1), medium not above high (0 keeps the calibrated value)", m.Medium, m.High)
+	if err := p.Detectors.Model.validate(); err != nil {
+		return fmt.Errorf("detectors.model: %w", err)
 	}
 	if p.MinScore < 0 || p.MinScore > 100 {
 		return fmt.Errorf("min_score %d: want 0-100", p.MinScore)

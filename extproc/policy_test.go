@@ -29,7 +29,7 @@ func TestParsePolicy(t *testing.T) {
 		// The learned classifier's thresholds (detectors/model.go).
 		{"model thresholds", "detectors:\n  model:\n    medium: 0.9\n    high: 0.99\n", ""},
 		{"model off", "detectors:\n  model:\n    disabled: true\n", ""},
-		{"model medium above high", "detectors:\n  model:\n    medium: 0.99\n    high: 0.9\n", "detectors.model: medium 0.99, high 0.9"},
+		{"model medium above high", "detectors:\n  model:\n    medium: 0.99\n    high: 0.9\n", "detectors.model: thresholds low 0, medium 0.99, high 0.9"},
 		{"model threshold not a probability", "detectors:\n  model:\n    high: 1.5\n", "detectors.model"},
 	}
 	for _, tt := range tests {

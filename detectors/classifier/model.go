@@ -37,10 +37,10 @@ func (h Head) String() string {
 }
 
 // Thresholds are window probabilities at which a head's finding becomes
-// medium or high severity (below Medium the model reports nothing). They are calibrated by the trainer on
+// low, medium or high severity (below Low the model reports nothing). They are calibrated by the trainer on
 // held-out folds of its training data (see MODEL.md).
 type Thresholds struct {
-	Medium, High float64
+	Low, Medium, High float64
 }
 
 // Model is a linear classifier over hashed n-grams, scored per window. It
@@ -57,8 +57,8 @@ type Model struct {
 const magic = "MCPGCLS\x01"
 
 // header size: magic, bits, heads, block size, window blocks, pad, then per
-// head bias, scale and two thresholds as float32.
-const headerLen = 8 + 8 + int(NumHeads)*4*4
+// head bias, scale and three thresholds as float32.
+const headerLen = 8 + 8 + int(NumHeads)*5*4
 
 // Load decodes a weights file as written by the trainer.
 func Load(b []byte) (*Model, error) {
@@ -84,9 +84,9 @@ func Load(b []byte) (*Model, error) {
 	}
 	for k := range NumHeads {
 		m.bias[k], m.scale[k] = f32(), f32()
-		m.thresh[k] = Thresholds{Medium: float64(f32()), High: float64(f32())}
+		m.thresh[k] = Thresholds{Low: float64(f32()), Medium: float64(f32()), High: float64(f32())}
 		t := m.thresh[k]
-		if !(0 < t.Medium && t.Medium <= t.High && t.High < 1) {
+		if !(0 < t.Low && t.Low <= t.Medium && t.Medium <= t.High && t.High < 1) {
 			return nil, fmt.Errorf("classifier: head %v thresholds %+v not increasing in (0,1)", k, t)
 		}
 	}
@@ -108,7 +108,7 @@ func Encode(w [][NumHeads]int8, bias, scale [NumHeads]float32, th [NumHeads]Thre
 	b = binary.LittleEndian.AppendUint16(b, feature.BlockSize)
 	b = append(b, feature.WindowBlocks, 0, 0, 0)
 	for k := range NumHeads {
-		for _, v := range []float32{bias[k], scale[k], float32(th[k].Medium), float32(th[k].High)} {
+		for _, v := range []float32{bias[k], scale[k], float32(th[k].Low), float32(th[k].Medium), float32(th[k].High)} {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 		}
 	}

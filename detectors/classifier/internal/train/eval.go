@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"sync"
 
@@ -11,10 +12,8 @@ import (
 
 func headOf(k int) classifier.Head { return classifier.Head(k) }
 
-// level is what a row gets from the attack head: 0 nothing, 1 a window
-// probability of at least 0.5 (not reported by the scanner, shown for
-// ranking), 2 medium, 3 high. (The exfiltration head only names the
-// category.)
+// level is the severity a row gets from the attack head: 0 none, 1 low,
+// 2 medium, 3 high. (The exfiltration head only names the category.)
 func level(m *classifier.Model, text string) int {
 	p := m.Score(text).Top[classifier.Attack].Prob
 	t := m.Thresholds(classifier.Attack)
@@ -23,7 +22,7 @@ func level(m *classifier.Model, text string) int {
 		return 3
 	case p >= t.Medium:
 		return 2
-	case p >= 0.5:
+	case p >= t.Low:
 		return 1
 	}
 	return 0
@@ -67,6 +66,7 @@ func evaluate(w io.Writer, rows, ship []*row, p params) error {
 					for _, r := range byGroup[g] {
 						lv[r] = level(m, r.Text)
 					}
+					fmt.Fprintf(os.Stderr, "fold %s: %d rows\n", g, len(byGroup[g]))
 				}
 				mu.Unlock()
 			}
@@ -160,7 +160,7 @@ func table(w io.Writer, title string, rows []*row, lv map[*row]int, key func(*ro
 	}
 	sort.Strings(keys)
 	fmt.Fprintf(w, "\n### By %s\n\n", title)
-	fmt.Fprintln(w, "| key | attacks | recall p≥0.5 | ≥medium | high | benign | FPR p≥0.5 | ≥medium | high |")
+	fmt.Fprintln(w, "| key | attacks | recall ≥low | ≥medium | high | benign | FPR ≥low | ≥medium | high |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var ta, tb counts
 	for _, k := range keys {

@@ -23,14 +23,14 @@ type params struct {
 	l2      float64 // weight decay on touched weights
 	posCap  float64 // cap on the positive class weight
 	seed    uint64
-	targets [2]float64 // benign false-positive rates for medium and high
-	floors  [2]float64 // minimum probability thresholds for medium and high
+	targets [3]float64 // benign false-positive rates for low, medium and high
+	floors  [3]float64 // minimum probability thresholds for low, medium and high
 }
 
 func defaultParams() params {
 	return params{epochs: 10, lr: 0.1, l2: 1e-4, posCap: 4, seed: 15,
-		targets: [2]float64{0.003, 0.001},
-		floors:  [2]float64{0.8, 0.95}}
+		targets: [3]float64{0.01, 0.003, 0.001},
+		floors:  [3]float64{0.8, 0.95, 0.99}}
 }
 
 // labels of a row, one per head: any attack, and exfiltration.
@@ -160,7 +160,7 @@ func quantise(m *floatModel, th [nh]classifier.Thresholds) ([]byte, error) {
 }
 
 // placeholder thresholds used while a model is only scored, never shipped.
-var provisional = [nh]classifier.Thresholds{{Medium: 0.8, High: 0.95}, {Medium: 0.8, High: 0.95}}
+var provisional = [nh]classifier.Thresholds{{Low: 0.8, Medium: 0.95, High: 0.99}, {Low: 0.8, Medium: 0.95, High: 0.99}}
 
 // build trains on rows and returns the inference model (quantised, loaded
 // through the package's own decoder, so evaluation runs the shipped code).
@@ -213,7 +213,7 @@ func fit(rows []*row, p params) (*classifier.Model, []byte, error) {
 func thresholds(benign []float64, p params) classifier.Thresholds {
 	slices.Sort(benign)
 	slices.Reverse(benign)
-	var t [2]float64
+	var t [3]float64
 	for i, rate := range p.targets {
 		v := p.floors[i]
 		if n := int(rate * float64(len(benign))); n < len(benign) {
@@ -224,7 +224,7 @@ func thresholds(benign []float64, p params) classifier.Thresholds {
 		}
 		t[i] = min(v, 0.999)
 	}
-	return classifier.Thresholds{Medium: t[0], High: t[1]}
+	return classifier.Thresholds{Low: t[0], Medium: t[1], High: t[2]}
 }
 
 // report prints, for tuning (TRAIN_DEBUG=1), the recall of head k on the
