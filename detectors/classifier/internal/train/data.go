@@ -38,9 +38,14 @@ func (r *row) attack() bool { return r.Label == "attack" }
 func (r *row) exfil() bool  { return r.Category == "exfiltration" }
 
 // group is the leave-one-source-out unit: the source up to its first
-// colon ("pyrit:jailbreak/…" → "pyrit").
+// colon ("pyrit:jailbreak/…" → "pyrit"). CyberSecEval's two files are one
+// group: the multilingual rows are translations of the English prompts,
+// so leaving out one while training on the other would leak.
 func (r *row) group() string {
 	g, _, _ := strings.Cut(r.Source, ":")
+	if strings.HasPrefix(g, "cyberseceval") {
+		return "cyberseceval"
+	}
 	return g
 }
 

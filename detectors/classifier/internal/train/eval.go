@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/mcpgate/mcpgate/detectors/classifier"
@@ -43,6 +44,10 @@ func evaluate(w io.Writer, rows, ship []*row, p params) error {
 		groups = append(groups, g)
 	}
 	sort.Strings(groups)
+	if only := os.Getenv("TRAIN_FOLDS"); only != "" {
+		// Tuning: only these folds, and only the source table is meaningful.
+		groups = strings.Split(only, ",")
+	}
 	lv := make(map[*row]int, len(rows))
 	var mu sync.Mutex
 	var firstErr error

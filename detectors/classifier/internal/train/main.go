@@ -104,8 +104,11 @@ func printCounts(w *os.File, rows []*row) {
 	}
 	n := map[key]int{}
 	for _, r := range rows {
-		l := licenceOf(r)
-		n[key{l, r.Label, shippable(l)}]++
+		l, label := licenceOf(r), r.Label
+		if r.aug {
+			label += "(derived)"
+		}
+		n[key{l, label, shippable(l)}]++
 	}
 	keys := make([]key, 0, len(n))
 	for k := range n {
@@ -126,6 +129,6 @@ func printCounts(w *os.File, rows []*row) {
 		if !k.used {
 			use = "EXCLUDED"
 		}
-		fmt.Fprintf(w, "%-8s %-6s %5d  %s\n", use, k.label, n[k], strings.TrimSpace(k.lic))
+		fmt.Fprintf(w, "%-8s %-15s %5d  %s\n", use, k.label, n[k], strings.TrimSpace(k.lic))
 	}
 }
