@@ -116,7 +116,16 @@ func (h *modelHook) findings(s *Scanner, text string, tool bool, masked [][2]int
 	for top.End < len(text) && top.End > top.Start && !utf8.RuneStart(text[top.End]) {
 		top.End--
 	}
-	grams := h.m.Explain(text, top, classifier.Attack, maxModelGrams)
+	// Words inside a secret or personal datum never go into Detail.
+	grams := slices.DeleteFunc(h.m.Explain(text, top, classifier.Attack, 2*maxModelGrams), func(g classifier.Gram) bool {
+		for _, m := range masked {
+			if g.Start < m[1] && m[0] < g.End {
+				return true
+			}
+		}
+		return false
+	})
+	grams = grams[:min(len(grams), maxModelGrams)]
 	// The excerpt starts at the heaviest n-gram, which is where the
 	// window reads most like an attack, not at the block edge.
 	from := top.Start

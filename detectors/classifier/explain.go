@@ -12,7 +12,9 @@ import (
 type Gram struct {
 	Text   string // normalised: lower case, white space collapsed
 	Weight float32
-	Start  int // byte offset of its first occurrence in the window
+	// Start and End are the byte span of its first occurrence in the
+	// window.
+	Start, End int
 }
 
 // explainLead is how far before a window the extractor starts, so the
@@ -50,7 +52,7 @@ func (m *Model) Explain(text string, win Window, h Head, n int) []Gram {
 		t := normGram(text[lo+f.Start : lo+f.End])
 		g := sum[t]
 		if g == nil {
-			g = &Gram{Text: t, Start: lo + f.Start}
+			g = &Gram{Text: t, Start: lo + f.Start, End: lo + f.End}
 			sum[t] = g
 		}
 		g.Weight += w
