@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // findCorpus looks for shared/corpus in a parent of the working directory
@@ -83,8 +84,18 @@ func benchScore(b *testing.B, text string) {
 	m := defaultModel(b)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
+	c0, n := cpuTime(), 0
 	for b.Loop() {
 		m.Score(text)
+		n++
+	}
+	reportCPU(b, c0, n*len(text))
+}
+
+// reportCPU adds MB per CPU-second (all of this process's threads).
+func reportCPU(b *testing.B, c0 time.Duration, bytes int) {
+	if d := cpuTime() - c0; d > 0 {
+		b.ReportMetric(float64(bytes)/1e6/d.Seconds(), "MB/cpu-s")
 	}
 }
 
@@ -99,12 +110,16 @@ func BenchmarkScore2KiB(b *testing.B) {
 	const n = 2048
 	b.SetBytes(n)
 	b.ReportAllocs()
-	i := 0
+	i, c0, calls := 0, cpuTime(), 0
 	for b.Loop() {
 		if i+n > len(text) {
 			i = 0
 		}
 		m.Score(text[i : i+n])
 		i += n
+		calls++
+	}
+	if d := cpuTime() - c0; d > 0 && calls > 0 {
+		b.ReportMetric(float64(d.Microseconds())/float64(calls), "cpu-µs/op")
 	}
 }
