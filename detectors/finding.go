@@ -99,6 +99,9 @@ type Finding struct {
 	// Field names the tool-definition string the finding is in (ScanTool only),
 	// e.g. "description" or "inputSchema.properties.path.description".
 	Field string `json:"field,omitempty"`
+	// Detail explains a learned-model finding (rules *.model): the window's
+	// probability and the n-grams that weighed most, escaped like Excerpt.
+	Detail string `json:"detail,omitempty"`
 }
 
 // MaxSeverity returns the highest severity among findings, or 0 for none.

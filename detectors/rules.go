@@ -82,6 +82,12 @@ var ruleTable = []ruleInfo{
 	{id: "poisoning.model_directive", category: Poisoning, severity: Medium, toolOnly: true},
 	{id: "poisoning.tool_shadowing", category: Poisoning, severity: High, toolOnly: true},
 	{id: "poisoning.file_param", category: Poisoning, severity: High, toolOnly: true},
+
+	// The learned classifier (model.go): severity comes from its
+	// probability thresholds, per finding; High here is the ceiling.
+	{id: "injection.model", category: Injection, severity: High},
+	{id: "exfiltration.model", category: Exfiltration, severity: High},
+	{id: "poisoning.model", category: Poisoning, severity: High, toolOnly: true},
 }
 
 // Rule indexes used by code (structural and number scanners). They are

@@ -19,6 +19,8 @@ type Options struct {
 	DisabledRules []string
 	// PIISeverity is the severity of pii.* findings; 0 means Medium.
 	PIISeverity Severity
+	// Model configures the learned classifier (model.go); off by default.
+	Model ModelOptions
 }
 
 // Scanner finds threats in text. It is immutable after New and safe for
@@ -35,6 +37,8 @@ type Scanner struct {
 	// a window, or being a companion (phraseSpec.near, phraseSpec.also).
 	kwTrig   [][]kwRole
 	triggers []trigger
+
+	model *modelHook // nil unless Options.Model.Enabled
 
 	// runs recycles per-scan scratch state so a clean scan allocates
 	// nothing. A sync.Pool is safe for concurrent use.
@@ -118,6 +122,10 @@ func New(opts Options) (*Scanner, error) {
 		return nil, err
 	}
 	if err := s.compile(); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.model, err = newModelHook(opts.Model, s); err != nil {
 		return nil, err
 	}
 	s.runs.New = func() any { return &scanRun{s: s} }
@@ -256,6 +264,9 @@ func (s *Scanner) scan(text string, depth int, tool, raw bool) []Finding {
 	r.reset(text, depth, tool)
 	r.run()
 	out := r.result(raw)
+	if s.model != nil && depth == 0 && !raw {
+		out = s.model.findings(s, text, tool, r.maskedSpans(), out)
+	}
 	r.release()
 	s.runs.Put(r)
 	return out

@@ -83,6 +83,41 @@ type DetectorPolicy struct {
 	WithholdCategories []detectors.Category `yaml:"withhold_categories"`
 	// DisabledRules lists detector rule ids never to report.
 	DisabledRules []string `yaml:"disabled_rules"`
+	// Model configures the learned classifier (rules *.model).
+	Model ModelPolicy `yaml:"model"`
+}
+
+// ModelPolicy configures the learned classifier beside the rules
+// (detectors/classifier/MODEL.md). The zero value leaves it off.
+type ModelPolicy struct {
+	// Enabled runs the classifier beside the rules.
+	Enabled bool `yaml:"enabled"`
+	// Low, Medium and High are the attack-window probabilities (0-1) at
+	// which a model finding is low, medium or high severity; 0 keeps the
+	// calibrated value. Below Low the model reports nothing.
+	Low    float64 `yaml:"low"`
+	Medium float64 `yaml:"medium"`
+	High   float64 `yaml:"high"`
+}
+
+func (m ModelPolicy) validate() error {
+	last := 0.0
+	for _, v := range []float64{m.Low, m.Medium, m.High} {
+		if v < 0 || v >= 1 {
+			return fmt.Errorf("threshold %v: want a probability in [0,1) (0 keeps the calibrated value)", v)
+		}
+		if v > 0 && v < last {
+			return fmt.Errorf("thresholds low %v, medium %v, high %v must not decrease", m.Low, m.Medium, m.High)
+		}
+		last = max(last, v)
+	}
+	return nil
+}
+
+// options returns the scanner options of a detector policy.
+func (d DetectorPolicy) options() detectors.Options {
+	return detectors.Options{DisabledRules: d.DisabledRules,
+		Model: detectors.ModelOptions{Enabled: d.Model.Enabled, Low: d.Model.Low, Medium: d.Model.Medium, High: d.Model.High}}
 }
 
 // BackendPolicy is the policy for one MCP backend. Envoy names the backend of
@@ -170,6 +205,9 @@ func (p Policy) Validate() error {
 			return fmt.Errorf("detectors.withhold_categories: unknown category %q (want one of %v)", c, detectors.Categories())
 		}
 	}
+	if err := p.Detectors.Model.validate(); err != nil {
+		return fmt.Errorf("detectors.model: %w", err)
+	}
 	if p.MinScore < 0 || p.MinScore > 100 {
 		return fmt.Errorf("min_score %d: want 0-100", p.MinScore)
 	}
@@ -208,7 +246,7 @@ func (p Policy) newScanner() (contentScanner, error) {
 	if p.Detectors.Disabled {
 		return nil, nil
 	}
-	sc, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
+	sc, err := detectors.New(p.Detectors.options())
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}

@@ -30,6 +30,11 @@ func TestParsePolicy(t *testing.T) {
 		{"depth zero", "max_json_depth: 0\n", "max_json_depth 0: want 1-256"},
 		{"depth over the ceiling", "max_json_depth: 257\n", "max_json_depth 257"},
 		{"bad backend depth", "backends:\n  x:\n    max_json_depth: -1\n", "backends.x.max_json_depth -1"},
+		// The learned classifier's thresholds (detectors/model.go).
+		{"model thresholds", "detectors:\n  model:\n    medium: 0.9\n    high: 0.99\n", ""},
+		{"model on", "detectors:\n  model:\n    enabled: true\n", ""},
+		{"model medium above high", "detectors:\n  model:\n    medium: 0.99\n    high: 0.9\n", "detectors.model: thresholds low 0, medium 0.99, high 0.9"},
+		{"model threshold not a probability", "detectors:\n  model:\n    high: 1.5\n", "detectors.model"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

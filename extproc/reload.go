@@ -41,7 +41,7 @@ func newSnapshot(p Policy) (*snapshot, error) {
 	}
 	snap := &snapshot{policy: p, scanner: sc, scoring: sc}
 	if sc == nil {
-		own, err := detectors.New(detectors.Options{DisabledRules: p.Detectors.DisabledRules})
+		own, err := detectors.New(p.Detectors.options())
 		if err != nil {
 			return nil, fmt.Errorf("score: %w", err)
 		}
