@@ -23,6 +23,7 @@ type client struct {
 	session string
 	sse     bool
 	size    int
+	kind    string
 	ids     *atomic.Int64 // calls in one session may be in flight at once
 }
 
@@ -83,37 +84,46 @@ func (c *client) post(ctx context.Context, body []byte) (*http.Response, error) 
 	return c.http.Do(req)
 }
 
-// withSize returns a copy of c calling bench_text for size bytes.
-func (c *client) withSize(size int) *client {
+// forCell returns a copy of c calling bench_text for the cell's output.
+func (c *client) forCell(cl cell) *client {
 	cc := *c
-	cc.size = size
+	cc.size, cc.kind = cl.size, cl.kind
 	return &cc
 }
 
+// withheldMarker is in mcpgate's safety notice (extproc/content.go).
+const withheldMarker = "mcpgate withheld this"
+
 // call makes one tools/call and checks the answer is the whole, unchanged
-// text: the end marker near the end, and a plausible length. buf is reused
-// between calls so the client's own garbage stays small.
-func (c *client) call(ctx context.Context, buf *bytes.Buffer) error {
-	body := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"bench_text","arguments":{"size":%d}}}`,
-		c.ids.Add(1)+10, c.size)
+// text (the end marker near the end, and a plausible length) or mcpgate's
+// safety notice, which it reports as withheld. buf is reused between calls
+// so the client's own garbage stays small.
+func (c *client) call(ctx context.Context, buf *bytes.Buffer) (withheld bool, err error) {
+	body := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"bench_text","arguments":{"size":%d,"kind":%q}}}`,
+		c.ids.Add(1)+10, c.size, c.kind)
 	resp, err := c.post(ctx, body)
 	if err != nil {
-		return err
+		return false, err
 	}
 	buf.Reset()
 	_, err = buf.ReadFrom(resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		return fmt.Errorf("read body: %w", err)
+		return false, fmt.Errorf("read body: %w", err)
 	}
 	b := buf.Bytes()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
+		return false, fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
 	}
-	if len(b) < c.size || len(b) > c.size+1024 || !bytes.Contains(b[max(0, len(b)-256):], []byte(endMarker)) {
-		return fmt.Errorf("unexpected body of %d bytes: %.200s", len(b), b)
+	if len(b) < 2048 && bytes.Contains(b, []byte(withheldMarker)) {
+		return true, nil
 	}
-	return nil
+	// JSON escaping makes the body longer than the text, up to 6 bytes a
+	// byte for control characters; real text stays far below that.
+	if len(b) < c.size || len(b) > 2*c.size+1024 || !bytes.Contains(b[max(0, len(b)-256):], []byte(endMarker)) {
+		return false, fmt.Errorf("unexpected body of %d bytes: %.200s", len(b), b)
+	}
+	return false, nil
 }
 
 // sample is one measurement of one setup and one cell.
@@ -121,6 +131,8 @@ type sample struct {
 	p50, p99   time.Duration   // sequential calls: latency without queueing
 	throughput float64         // calls per second with n concurrent clients
 	cpu        []time.Duration // per call in the throughput phase: Envoy's, then the processor's
+	calls      int             // answered calls, both phases
+	withheld   int             // of which mcpgate replaced the text with its notice
 	errors     int
 	firstErr   error
 }
@@ -134,16 +146,21 @@ func measure(ctx context.Context, c *client, calls int, dur time.Duration, clien
 	stop := time.Now().Add(dur)
 	for i := 0; i < calls && time.Now().Before(stop); i++ {
 		t0 := time.Now()
-		if err := c.call(ctx, &buf); err != nil {
+		w, err := c.call(ctx, &buf)
+		if err != nil {
 			s.errors++
 			s.firstErr = cmp(s.firstErr, err)
 			continue
 		}
 		lat = append(lat, time.Since(t0))
+		s.calls++
+		if w {
+			s.withheld++
+		}
 	}
 	s.p50, s.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
 
-	var done, failed atomic.Int64
+	var done, failed, withheld atomic.Int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	cpu0 := cpuTimes(pids)
@@ -153,7 +170,8 @@ func measure(ctx context.Context, c *client, calls int, dur time.Duration, clien
 		wg.Go(func() {
 			var buf bytes.Buffer
 			for time.Now().Before(end) && ctx.Err() == nil {
-				if err := c.call(ctx, &buf); err != nil {
+				w, err := c.call(ctx, &buf)
+				if err != nil {
 					failed.Add(1)
 					mu.Lock()
 					s.firstErr = cmp(s.firstErr, err)
@@ -161,12 +179,17 @@ func measure(ctx context.Context, c *client, calls int, dur time.Duration, clien
 					continue
 				}
 				done.Add(1)
+				if w {
+					withheld.Add(1)
+				}
 			}
 		})
 	}
 	wg.Wait()
 	s.throughput = float64(done.Load()) / time.Since(t0).Seconds()
 	s.errors += int(failed.Load())
+	s.calls += int(done.Load())
+	s.withheld += int(withheld.Load())
 	for i, c := range cpuTimes(pids) {
 		if n := done.Load(); n > 0 && cpu0[i] >= 0 && c >= 0 {
 			s.cpu = append(s.cpu, (c-cpu0[i])/time.Duration(n))

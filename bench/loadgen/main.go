@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -43,6 +44,8 @@ type options struct {
 	duration    time.Duration
 	clients     int
 	sizes       []int
+	kinds       []string
+	corpus      string
 	concurrency int
 	sseStreams  int
 	lifetime    []int
@@ -65,12 +68,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.bin.passproc, "passproc", "bin/passproc", "baseline processor binary")
 	fs.StringVar(&o.bin.backend, "backend", "bin/bench-backend", "backend binary")
 	fs.StringVar(&o.envoyConfig, "envoy-config", "envoy/envoy.yaml", "bundled Envoy config to derive the setups from")
-	fs.IntVar(&o.rounds, "rounds", 5, "rounds; each runs every setup once per cell")
+	fs.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every setup once per cell")
 	fs.IntVar(&o.calls, "calls", 300, "sequential calls per cell and round (latency phase)")
-	fs.DurationVar(&o.duration, "duration", 2*time.Second, "length of each phase per cell and round")
+	fs.DurationVar(&o.duration, "duration", time.Second, "length of each phase per cell and round")
 	fs.IntVar(&o.clients, "clients", 8, "concurrent clients in the throughput phase")
 	fs.IntVar(&o.concurrency, "envoy-concurrency", 2, "Envoy worker threads")
 	sizes := fs.String("sizes", "1k,16k,256k", "tool output sizes")
+	kinds := fs.String("kinds", "prose,code,json,markup,attack", "tool output kinds: prose, code, json, markup (from -corpus), attack (prose with one withheld injection), repeat (one sentence repeated)")
+	fs.StringVar(&o.corpus, "corpus", "../shared/corpus/train", "training corpus folder the backend builds outputs from")
 	quick := fs.Bool("quick", false, "one round of short phases (a smoke run, not a measurement)")
 	fs.IntVar(&o.sseStreams, "sse-streams", 0, "instead of the load test, hold this many SSE streams open in mcpgate and report its memory")
 	lifetime := fs.String("lifetime-events", "100,500,1000", "with -sse-streams: cumulative events per stream at which memory is read again")
@@ -80,6 +85,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var err error
 	if o.sizes, err = parseSizes(*sizes); err != nil {
 		return err
+	}
+	o.kinds = strings.Split(*kinds, ",")
+	if !slices.ContainsFunc(o.kinds, func(k string) bool { return k != "repeat" }) {
+		o.corpus = ""
+	} else {
+		if o.corpus, err = filepath.Abs(o.corpus); err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(o.corpus, "benign.jsonl")); err != nil {
+			return fmt.Errorf("-corpus %s: %w (realistic outputs are built from the training corpus; -kinds repeat needs none)", o.corpus, err)
+		}
 	}
 	for _, f := range strings.Split(*lifetime, ",") {
 		n, err := strconv.Atoi(f)
@@ -97,14 +113,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return load(ctx, o, stdout)
 }
 
-// cell is one output size and format.
+// cell is one output kind, size and format.
 type cell struct {
+	kind string
 	size int
 	sse  bool
 }
 
 func load(ctx context.Context, o options, stdout io.Writer) error {
-	st, err := start(ctx, o.bin, o.envoyConfig, o.concurrency)
+	st, err := start(ctx, o.bin, o.envoyConfig, o.concurrency, o.corpus)
 	if st != nil {
 		defer st.stop()
 	}
@@ -124,9 +141,11 @@ func load(ctx context.Context, o options, stdout io.Writer) error {
 		}
 	}
 	var cells []cell
-	for _, sse := range []bool{false, true} {
-		for _, size := range o.sizes {
-			cells = append(cells, cell{size, sse})
+	for _, kind := range o.kinds {
+		for _, sse := range []bool{false, true} {
+			for _, size := range o.sizes {
+				cells = append(cells, cell{kind, size, sse})
+			}
 		}
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
@@ -137,7 +156,7 @@ func load(ctx context.Context, o options, stdout io.Writer) error {
 	for _, c := range cells {
 		results[c] = map[string][]sample{}
 		for _, setup := range setups { // warm-up, not recorded
-			measure(ctx, clients[setup][c.sse].withSize(c.size), 20, 200*time.Millisecond, o.clients, nil)
+			measure(ctx, clients[setup][c.sse].forCell(c), 20, 200*time.Millisecond, o.clients, nil)
 		}
 	}
 	for r := range o.rounds {
@@ -151,7 +170,7 @@ func load(ctx context.Context, o options, stdout io.Writer) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				s := measure(ctx, clients[setup][c.sse].withSize(c.size), o.calls, o.duration, o.clients, st.pids[setup])
+				s := measure(ctx, clients[setup][c.sse].forCell(c), o.calls, o.duration, o.clients, st.pids[setup])
 				results[c][setup] = append(results[c][setup], s)
 			}
 		}

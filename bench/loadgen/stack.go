@@ -41,7 +41,9 @@ func freePort() (int, error) {
 }
 
 // start runs the backend, both processors and one Envoy per setup.
-func start(ctx context.Context, bin binaries, envoyConfig string, concurrency int) (*stack, error) {
+// corpus is the training corpus folder for the backend's realistic
+// outputs, "" for none.
+func start(ctx context.Context, bin binaries, envoyConfig string, concurrency int, corpus string) (*stack, error) {
 	dir, err := os.MkdirTemp("", "mcpgate-bench-")
 	if err != nil {
 		return nil, err
@@ -53,7 +55,11 @@ func start(ctx context.Context, bin binaries, envoyConfig string, concurrency in
 			return s, err
 		}
 	}
-	if _, err := s.run(ctx, "backend", bin.backend, "-addr", addr(ports["backend"])); err != nil {
+	backendArgs := []string{"-addr", addr(ports["backend"])}
+	if corpus != "" {
+		backendArgs = append(backendArgs, "-corpus", corpus)
+	}
+	if _, err := s.run(ctx, "backend", bin.backend, backendArgs...); err != nil {
 		return s, err
 	}
 	pass, err := s.run(ctx, "passproc", bin.passproc, "-listen", addr(ports["passproc"]))
