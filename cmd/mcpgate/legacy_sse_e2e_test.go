@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -17,7 +19,8 @@ import (
 // against its SSE server handler through Envoy and mcpgate: the endpoint
 // event (a URL, not JSON) must reach the client, the message POSTs and
 // the answers on the SSE stream are judged, and a denied tool is refused
-// in active mode (the server never runs it) and runs in passive mode.
+// in active mode (the server never runs it; the client gets the gateway's
+// error on the stream and keeps its session) and runs in passive mode.
 func TestLegacySSEThroughGateway(t *testing.T) {
 	envoyBinary(t)
 	var deleted atomic.Int32
@@ -79,6 +82,15 @@ func TestLegacySSEThroughGateway(t *testing.T) {
 			if mode == "active" {
 				if err == nil || ran || ctx.Err() != nil {
 					t.Fatalf("denied tool over SSE: err %v, ran %v, timed out %v", err, ran, ctx.Err() != nil)
+				}
+				// The refusal arrives on the SSE stream as the gateway's
+				// error, not as a failed POST, and the session lives on.
+				var wire *jsonrpc.Error
+				if !errors.As(err, &wire) || wire.Code != -32001 || !strings.Contains(wire.Message, `tool "delete_files" is not allowed`) {
+					t.Fatalf("denied tool over SSE: %v, want the gateway's -32001 error", err)
+				}
+				if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "after"}}); err != nil || textOf(res) != "echo: after" {
+					t.Fatalf("echo after the refusal: %v %v", textOf(res), err)
 				}
 				assertLog(t, logs, `"event":"tool_not_allowed"`, `"event":"tools_filtered"`)
 				if strings.Contains(logs.String(), `"event":"malformed_response"`) {
