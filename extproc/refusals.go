@@ -52,13 +52,12 @@ const (
 // refusalBook holds the refusals waiting for delivery, shared by every
 // stream of a Server. It is safe for concurrent use; nil records nothing.
 type refusalBook struct {
-	mu      sync.Mutex
-	ttl     time.Duration
-	max     int
-	now     func() time.Time
-	byKey   map[refusalKey]*list.Element
-	byAge   *list.List // of *refusal, oldest first; TTL is fixed, so also by expiry
-	dropped int        // records evicted unused, for tests
+	mu    sync.Mutex
+	ttl   time.Duration
+	max   int
+	now   func() time.Time
+	byKey map[refusalKey]*list.Element
+	byAge *list.List // of *refusal, oldest first; TTL is fixed, so also by expiry
 }
 
 // refusalKey names one request of one legacy session. The session id is
@@ -95,7 +94,6 @@ func (b *refusalBook) record(session, rawID string, body []byte) {
 	}
 	for b.byAge.Len() >= b.max {
 		b.remove(b.byAge.Front())
-		b.dropped++
 	}
 	b.byKey[k] = b.byAge.PushBack(&refusal{key: k, body: body, expires: now.Add(b.ttl)})
 }
@@ -127,7 +125,6 @@ func (b *refusalBook) take(session, rawID string) ([]byte, bool) {
 func (b *refusalBook) expire(now time.Time) {
 	for el := b.byAge.Front(); el != nil && !now.Before(el.Value.(*refusal).expires); el = b.byAge.Front() {
 		b.remove(el)
-		b.dropped++
 	}
 }
 
