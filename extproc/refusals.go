@@ -167,7 +167,14 @@ func legacySessionOf(rawQuery string) string {
 // stream. A body the stand-in cannot carry is left to the caller: a batch
 // (servers disagree on accepting batches, and the SDKs no longer send
 // them), or a refusal that is not a single JSON-RPC error response.
+//
+// Without a session (none, or two in the URL) or a book to record in, no
+// stream could deliver the refusal, and a stand-in's answer would reach
+// the client in its place: the caller fails the send instead.
 func (s *stream) standIn(reject *Reject) (Decision, bool) {
+	if s.refusals == nil || s.legacySession == "" {
+		return Decision{}, false
+	}
 	body := bytes.TrimSpace(reject.Body)
 	if len(body) == 0 || body[0] != '{' || !gjson.ValidBytes(body) {
 		return Decision{}, false
