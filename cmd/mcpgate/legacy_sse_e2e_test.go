@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -98,6 +99,48 @@ func TestLegacySSEThroughGateway(t *testing.T) {
 				}
 			} else if err != nil || !ran {
 				t.Fatalf("passive: delete_files err %v, ran %v", err, ran)
+			}
+		})
+	}
+}
+
+// TestLegacySSERefusalSDKClients runs the TS, Python and Go SDK clients
+// against the Python SDK's HTTP+SSE server through an active gateway
+// whose allowlist leaves out secret_admin: each client gets the gateway's
+// -32001 for it on the SSE stream, finishes its script (the later read
+// works), and the server never runs the tool.
+func TestLegacySSERefusalSDKClients(t *testing.T) {
+	envoyBinary(t)
+	upstream, execLog := startSDKServerOn(t, "py", "sse")
+	gw, _ := startGateway(t, "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", interopPolicy(t, []string{"echo"}), "--mode", "active")
+	for _, c := range interopClients {
+		t.Run(c.name, func(t *testing.T) {
+			tr := c.run(context.Background(), t, "sse", gw, "interop://note")
+			if _, failed := tr["connect"]; failed {
+				t.Fatalf("connect: %v", tr["connect"])
+			}
+			byTool := map[string]map[string]any{}
+			calls, _ := tr["calls"].([]any)
+			for _, c := range calls {
+				m, _ := c.(map[string]any)
+				tool, _ := m["tool"].(string)
+				byTool[tool] = m
+			}
+			if byTool["echo"]["result"] == nil {
+				t.Errorf("echo: %v", byTool["echo"])
+			}
+			e, _ := byTool["secret_admin"]["error"].(map[string]any)
+			if code, _ := e["code"].(float64); code != -32001 || !strings.Contains(fmt.Sprint(e["message"]), `"secret_admin" is not allowed`) {
+				t.Errorf("secret_admin: %v, want the gateway's -32001", byTool["secret_admin"])
+			}
+			if read, _ := tr["read"].(map[string]any); read["contents"] == nil {
+				t.Errorf("read after the refusal: %v", tr["read"])
+			}
+			if n := executions(t, execLog, "secret_admin"); n != 0 {
+				t.Fatalf("secret_admin ran %d times", n)
+			}
+			if executions(t, execLog, "echo") == 0 {
+				t.Error("echo never ran: the log does not show executions")
 			}
 		})
 	}
