@@ -44,20 +44,27 @@ const standInMethod = "ping"
 // Bounds of the refusal records: a record outlives its delivery only when
 // the backend never answers the stand-in, so a few minutes and a few
 // thousand entries are ample, and the table stays small under a flood.
+// The error names the requested tool, as long as the client made it, so
+// the bytes are bounded too: a larger error is not recorded (the POST
+// gets the 403) and the oldest records make room for new ones.
 const (
 	refusalTTL        = 5 * time.Minute
 	maxRefusalRecords = 4096
+	maxRefusalBody    = 16 << 10
+	maxRefusalBytes   = 4 << 20
 )
 
 // refusalBook holds the refusals waiting for delivery, shared by every
 // stream of a Server. It is safe for concurrent use; nil records nothing.
 type refusalBook struct {
-	mu    sync.Mutex
-	ttl   time.Duration
-	max   int
-	now   func() time.Time
-	byKey map[refusalKey]*list.Element
-	byAge *list.List // of *refusal, oldest first; TTL is fixed, so also by expiry
+	mu       sync.Mutex
+	ttl      time.Duration
+	max      int // records
+	maxBytes int // of their bodies together
+	bytes    int
+	now      func() time.Time
+	byKey    map[refusalKey]*list.Element
+	byAge    *list.List // of *refusal, oldest first; TTL is fixed, so also by expiry
 }
 
 // refusalKey names one request of one legacy session. The session id is
@@ -74,14 +81,15 @@ type refusal struct {
 }
 
 func newRefusalBook() *refusalBook {
-	return &refusalBook{ttl: refusalTTL, max: maxRefusalRecords, now: time.Now,
+	return &refusalBook{ttl: refusalTTL, max: maxRefusalRecords, maxBytes: maxRefusalBytes, now: time.Now,
 		byKey: map[refusalKey]*list.Element{}, byAge: list.New()}
 }
 
-// record keeps body to deliver for the request rawID of session.
-func (b *refusalBook) record(session, rawID string, body []byte) {
-	if b == nil || session == "" {
-		return
+// record keeps body to deliver for the request rawID of session, and
+// reports whether it did.
+func (b *refusalBook) record(session, rawID string, body []byte) bool {
+	if b == nil || session == "" || len(body) > maxRefusalBody || len(body) > b.maxBytes {
+		return false
 	}
 	key, _ := idKeys(rawID)
 	k := refusalKey{session, key}
@@ -90,12 +98,14 @@ func (b *refusalBook) record(session, rawID string, body []byte) {
 	now := b.now()
 	b.expire(now)
 	if el, ok := b.byKey[k]; ok {
-		b.byAge.Remove(el)
+		b.remove(el)
 	}
-	for b.byAge.Len() >= b.max {
+	for b.byAge.Len() >= b.max || b.bytes+len(body) > b.maxBytes {
 		b.remove(b.byAge.Front())
 	}
 	b.byKey[k] = b.byAge.PushBack(&refusal{key: k, body: body, expires: now.Add(b.ttl)})
+	b.bytes += len(body)
+	return true
 }
 
 // take removes and returns the refusal a response with rawID answers in
@@ -129,7 +139,9 @@ func (b *refusalBook) expire(now time.Time) {
 }
 
 func (b *refusalBook) remove(el *list.Element) {
-	delete(b.byKey, el.Value.(*refusal).key)
+	r := el.Value.(*refusal)
+	delete(b.byKey, r.key)
+	b.bytes -= len(r.body)
 	b.byAge.Remove(el)
 }
 
@@ -168,8 +180,8 @@ func legacySessionOf(rawQuery string) string {
 // (servers disagree on accepting batches, and the SDKs no longer send
 // them), or a refusal that is not a single JSON-RPC error response.
 //
-// Without a session (none, or two in the URL) or a book to record in, no
-// stream could deliver the refusal, and a stand-in's answer would reach
+// Without a session (none, or two in the URL), a book to record in or
+// room in it, no stream could deliver the refusal, and a stand-in's answer would reach
 // the client in its place: the caller fails the send instead.
 func (s *stream) standIn(reject *Reject) (Decision, bool) {
 	if s.refusals == nil || s.legacySession == "" {
@@ -183,7 +195,9 @@ func (s *stream) standIn(reject *Reject) (Decision, bool) {
 	if !id.Exists() || id.Type == gjson.Null || !gjson.GetBytes(body, "error").IsObject() {
 		return Decision{}, false
 	}
-	s.refusals.record(s.legacySession, id.Raw, reject.Body)
+	if !s.refusals.record(s.legacySession, id.Raw, reject.Body) {
+		return Decision{}, false
+	}
 	out := []byte(`{"jsonrpc":"2.0","id":` + id.Raw + `,"method":"` + standInMethod + `"}`)
 	return Decision{Replace: true, Body: out, ContentLength: true}, true
 }

@@ -180,7 +180,9 @@ func TestRefusalBookBounds(t *testing.T) {
 	b.now = func() time.Time { return now }
 	b.max = 3
 	for i := range 5 {
-		b.record("S", fmt.Sprint(i), []byte(fmt.Sprint("body", i)))
+		if !b.record("S", fmt.Sprint(i), []byte(fmt.Sprint("body", i))) {
+			t.Fatalf("record %d refused", i)
+		}
 	}
 	if n := b.len(); n != 3 {
 		t.Fatalf("%d records, want the bound 3", n)
@@ -204,9 +206,21 @@ func TestRefusalBookBounds(t *testing.T) {
 	if n := b.len(); n != 0 {
 		t.Errorf("%d records after expiry", n)
 	}
-	b.record("", "1", []byte("x"))
-	if n := b.len(); n != 0 {
+	if b.record("", "1", []byte("x")) || b.len() != 0 {
 		t.Error("a record without a session was kept")
+	}
+	if b.record("S", "1", make([]byte, maxRefusalBody+1)) {
+		t.Error("an error over maxRefusalBody was kept")
+	}
+	// The byte budget evicts the oldest records.
+	b.maxBytes = 10
+	for i := range 3 {
+		if !b.record("S", fmt.Sprint(i), []byte("abcd")) {
+			t.Fatalf("record %d refused", i)
+		}
+	}
+	if _, ok := b.take("S", "0"); ok || b.len() != 2 || b.bytes != 8 {
+		t.Errorf("over the byte budget: %d records, %d bytes", b.len(), b.bytes)
 	}
 	var none *refusalBook
 	none.record("S", "1", nil) // a stream without a book records nothing
