@@ -222,8 +222,7 @@ func startSDKServer(t testing.TB, sdk string) (url, execLog string) {
 }
 
 // startSDKServerOn is startSDKServer for a transport: "streamable", or
-// "sse" (2024-11-05 HTTP+SSE; the Python server only), whose URL is the
-// SSE endpoint.
+// "sse" (2024-11-05 HTTP+SSE), whose URL is the SSE endpoint.
 func startSDKServerOn(t testing.TB, sdk, transport string) (url, execLog string) {
 	t.Helper()
 	script := map[string]string{"ts": "server.mjs", "py": "server.py"}[sdk]

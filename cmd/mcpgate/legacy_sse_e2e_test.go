@@ -105,13 +105,23 @@ func TestLegacySSEThroughGateway(t *testing.T) {
 }
 
 // TestLegacySSERefusalSDKClients runs the TS, Python and Go SDK clients
-// against the Python SDK's HTTP+SSE server through an active gateway
-// whose allowlist leaves out secret_admin: each client gets the gateway's
-// -32001 for it on the SSE stream, finishes its script (the later read
-// works), and the server never runs the tool.
+// against the TS and Python SDKs' HTTP+SSE servers through an active
+// gateway whose allowlist leaves out secret_admin: each client gets the
+// gateway's -32001 for it on the SSE stream, finishes its script (the
+// later read works), and the server never runs the tool. The Go SDK's
+// server is TestLegacySSEThroughGateway's.
 func TestLegacySSERefusalSDKClients(t *testing.T) {
 	envoyBinary(t)
-	upstream, execLog := startSDKServerOn(t, "py", "sse")
+	for _, sdk := range []string{"ts", "py"} {
+		t.Run(sdk+"-server", func(t *testing.T) {
+			t.Parallel()
+			legacyRefusalClients(t, sdk)
+		})
+	}
+}
+
+func legacyRefusalClients(t *testing.T, sdk string) {
+	upstream, execLog := startSDKServerOn(t, sdk, "sse")
 	gw, _ := startGateway(t, "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", interopPolicy(t, []string{"echo"}), "--mode", "active")
 	for _, c := range interopClients {
 		t.Run(c.name, func(t *testing.T) {
