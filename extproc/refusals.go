@@ -152,7 +152,8 @@ func (b *refusalBook) len() int {
 }
 
 // legacySessionOf returns the session id a legacy message URL names
-// (every SDK's server puts it in the query as sessionId or session_id),
+// (every SDK's server puts it in the query: TS sessionId, Go sessionid,
+// Python session_id),
 // or "" if it names none or names several, which servers read differently.
 func legacySessionOf(rawQuery string) string {
 	q, err := url.ParseQuery(rawQuery)
@@ -181,8 +182,9 @@ func legacySessionOf(rawQuery string) string {
 // them), or a refusal that is not a single JSON-RPC error response.
 //
 // Without a session (none, or two in the URL), a book to record in or
-// room in it, no stream could deliver the refusal, and a stand-in's answer would reach
-// the client in its place: the caller fails the send instead.
+// room in it, no stream could deliver the refusal, and the stand-in's
+// answer would reach the client in its place: the caller fails the send
+// instead.
 func (s *stream) standIn(reject *Reject) (Decision, bool) {
 	if s.refusals == nil || s.legacySession == "" {
 		return Decision{}, false
