@@ -73,6 +73,11 @@ func (s *stream) inspectObject(ctx context.Context, v gjson.Result, raw []byte) 
 	if m.method != "" {
 		return s.judgeServerMessage(ctx, raw, m)
 	}
+	if m.isResp {
+		if out, ok := s.deliverRefusal(m.id); ok {
+			return out, true
+		}
+	}
 	r := &reply{raw: raw, id: m.id, result: m.result}
 	if r.id == "" {
 		r.id = "null"

@@ -47,6 +47,9 @@ func (s *stream) judgeEndpoint(ctx context.Context, ev sseEvent) ([]byte, bool) 
 			"endpoint_refused", slog.String("reason", reason), slog.String("endpoint", truncate(ref, 128)))
 		return d.Body, d.Replace
 	}
+	if s.get {
+		s.legacySession = legacySessionOf(u.RawQuery)
+	}
 	out := ref
 	if s.oauth.public != nil {
 		// An absolute URL drops its origin and a path gains the prefix:
@@ -127,15 +130,30 @@ func isLegacyPost(h *corev3.HeaderMap) bool {
 	return false
 }
 
-// legacyRefusal makes a refusal of a legacy message POST fail the
-// client's send: the legacy clients read answers only from the SSE stream
-// and ignore a 2xx POST's body, so a JSON-RPC error sent with 200 would
-// leave the call waiting for ever. The body still carries the error.
+// legacyPostSession is the session a legacy message POST's URL names.
+func legacyPostSession(h *corev3.HeaderMap) string {
+	_, query, _ := strings.Cut(headerValue(h, ":path"), "?")
+	return legacySessionOf(query)
+}
+
+// legacyRefusal delivers a refusal of a legacy message POST the way a
+// legacy server answers: the client reads answers only from the SSE
+// stream and takes any status but 2xx for a failed send. A refused
+// request becomes a stand-in the backend acknowledges 202 and whose
+// answer the SSE stream replaces with the gateway's error (refusals.go).
+// A refusal of notifications alone is a 202 without a body already. A
+// batch, which the stand-in does not carry, is refused with 403, so the
+// send fails rather than waiting for ever for an answer on the stream;
+// the body still carries the errors.
 func (s *stream) legacyRefusal(d Decision) Decision {
-	if s.legacyPost && d.Reject != nil && d.Reject.Status >= 200 && d.Reject.Status < 300 {
-		r := *d.Reject
-		r.Status = 403
-		d.Reject = &r
+	if !s.legacyPost || d.Reject == nil || d.Reject.Status < 200 || d.Reject.Status >= 300 || d.Reject.Status == 202 {
+		return d
 	}
+	if standIn, ok := s.standIn(d.Reject); ok {
+		return standIn
+	}
+	r := *d.Reject
+	r.Status = 403
+	d.Reject = &r
 	return d
 }

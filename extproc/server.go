@@ -28,7 +28,10 @@ type Server struct {
 	cur    atomic.Pointer[snapshot] // what new streams use; Reload swaps it
 	pins   *pinGuard                // shared pin state; nil: pinning off
 	scores *scoreBoard              // shared scores
-	log    *slog.Logger
+	// refusals are the legacy SSE refusals waiting for their session's
+	// stream (refusals.go); they outlive reloads like the pins.
+	refusals *refusalBook
+	log      *slog.Logger
 	// bodyLimit is the largest body the gRPC server was sized for.
 	bodyLimit int
 	reloading sync.Mutex
@@ -49,7 +52,7 @@ func NewServer(ctx context.Context, p Policy, log *slog.Logger, opts ...Option) 
 	}
 	scores := newScoreBoard(snap.scoring)
 	snap.pins, snap.scores = pins, scores
-	srv := &Server{pins: pins, scores: scores, log: log, bodyLimit: snap.policy.LargestBody(),
+	srv := &Server{pins: pins, scores: scores, refusals: newRefusalBook(), log: log, bodyLimit: snap.policy.LargestBody(),
 		audit: log, metrics: nopMetrics{}}
 	srv.cur.Store(snap)
 	for _, o := range opts {
@@ -100,7 +103,7 @@ func (srv *Server) Process(ps extprocv3.ExternalProcessor_ProcessServer) error {
 func (srv *Server) open(ctx context.Context) *stream {
 	snap := srv.cur.Load()
 	st := newStream(streamID(), srv.log, &snap.policy, snap.scanner, backendOf(ctx))
-	st.pins, st.scores = snap.pins, snap.scores
+	st.pins, st.scores, st.refusals = snap.pins, snap.scores, srv.refusals
 	st.audit.log, st.audit.metrics = srv.audit, srv.metrics
 	srv.metrics.StreamStarted(st.backend)
 	st.oauth = newResourceRewriter(ctx)

@@ -72,8 +72,12 @@ type stream struct {
 	sseStarted bool // the first SSE event was judged (a BOM can only start the stream)
 	get        bool // the request is a GET: its SSE stream may carry a legacy endpoint event
 	legacyPost bool // a legacy HTTP+SSE message POST (legacy.go)
-	dropping   bool // active mode is discarding an oversized SSE event
-	oauth      resourceRewriter
+	// legacySession is the legacy session a message POST's URL names, or
+	// on a GET the one its endpoint event named (refusals.go).
+	legacySession string
+	refusals      *refusalBook // nil: refusals are not recorded
+	dropping      bool         // active mode is discarding an oversized SSE event
+	oauth         resourceRewriter
 }
 
 // newStream resolves the backend's effective policy once: a reload
@@ -147,6 +151,9 @@ func (s *stream) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) D
 	s.oauth.request(h.GetHeaders())
 	s.get = headerValue(h.GetHeaders(), ":method") == "GET"
 	s.legacyPost = isLegacyPost(h.GetHeaders())
+	if s.legacyPost {
+		s.legacySession = legacyPostSession(h.GetHeaders())
+	}
 	return s.authenticate(ctx, h.GetHeaders())
 }
 

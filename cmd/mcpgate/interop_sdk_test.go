@@ -218,12 +218,22 @@ func roundTrip(t testing.TB, v any) transcript {
 // startSDKServer runs interop/<sdk>/server.* on a free port and returns
 // its Streamable HTTP URL and the file it records tool executions in.
 func startSDKServer(t testing.TB, sdk string) (url, execLog string) {
+	return startSDKServerOn(t, sdk, "streamable")
+}
+
+// startSDKServerOn is startSDKServer for a transport: "streamable", or
+// "sse" (2024-11-05 HTTP+SSE), whose URL is the SSE endpoint.
+func startSDKServerOn(t testing.TB, sdk, transport string) (url, execLog string) {
 	t.Helper()
 	script := map[string]string{"ts": "server.mjs", "py": "server.py"}[sdk]
 	bin, path := sdkCommand(t, sdk, script)
 	port := freePort(t)
 	execLog = filepath.Join(t.TempDir(), "executions")
-	cmd := exec.Command(bin, path, fmt.Sprint(port))
+	args, endpoint := []string{path, fmt.Sprint(port)}, "/mcp"
+	if transport == "sse" {
+		args, endpoint = append(args, "sse"), "/sse"
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "INTEROP_EXEC_LOG="+execLog)
 	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -243,7 +253,7 @@ func startSDKServer(t testing.TB, sdk string) (url, execLog string) {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			return "http://" + addr + "/mcp", execLog
+			return "http://" + addr + endpoint, execLog
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s server did not listen on %s within 30s:\n%s", sdk, addr, logs.String())

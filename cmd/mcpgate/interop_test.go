@@ -58,23 +58,6 @@ var interopClients = []interopClient{
 	{"go", goClientTranscript},
 }
 
-// interopKnownFailures are pairs that fail on this branch for a reason
-// fixed elsewhere; the key is "server/client/mode". Active mode replaces
-// legacy SSE's endpoint event (its data is a URL, not JSON) with a -32003
-// error, and every client then fails to connect. The bounds branch passes
-// the endpoint event; with it merged, what is left is the gateway's answer
-// to a denied call: HTTP 403 on the message POST, where a legacy SSE
-// server answers 202 and sends the response on the stream. The Go SDK then
-// closes the session, the TS SDK reports a transport error instead of the
-// JSON-RPC error, and the Python SDK waits for an answer that never comes.
-var interopKnownFailures = map[string]string{
-	"everything-sse/ts/active": interopSSEActive,
-	"everything-sse/py/active": interopSSEActive,
-	"everything-sse/go/active": interopSSEActive,
-}
-
-const interopSSEActive = "legacy SSE in active mode: endpoint event fixed on the bounds branch; a denied call's 403 on the message POST still breaks every client"
-
 func TestInterop(t *testing.T) {
 	envoyBinary(t)
 	start := time.Now()
@@ -108,9 +91,6 @@ func TestInterop(t *testing.T) {
 					t.Logf("%s direct run: protocol version %v", t.Name(), direct["server"].(map[string]any)["protocolVersion"])
 					for _, mode := range []string{"passive", "active"} {
 						t.Run(mode, func(t *testing.T) {
-							if why, ok := interopKnownFailures[srv.name+"/"+c.name+"/"+mode]; ok {
-								t.Skip(why)
-							}
 							want := direct
 							if mode == "active" {
 								want = activeExpectation(t, direct, interopAllowed)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -17,7 +20,8 @@ import (
 // against its SSE server handler through Envoy and mcpgate: the endpoint
 // event (a URL, not JSON) must reach the client, the message POSTs and
 // the answers on the SSE stream are judged, and a denied tool is refused
-// in active mode (the server never runs it) and runs in passive mode.
+// in active mode (the server never runs it; the client gets the gateway's
+// error on the stream and keeps its session) and runs in passive mode.
 func TestLegacySSEThroughGateway(t *testing.T) {
 	envoyBinary(t)
 	var deleted atomic.Int32
@@ -80,12 +84,73 @@ func TestLegacySSEThroughGateway(t *testing.T) {
 				if err == nil || ran || ctx.Err() != nil {
 					t.Fatalf("denied tool over SSE: err %v, ran %v, timed out %v", err, ran, ctx.Err() != nil)
 				}
+				// The refusal arrives on the SSE stream as the gateway's
+				// error, not as a failed POST, and the session lives on.
+				var wire *jsonrpc.Error
+				if !errors.As(err, &wire) || wire.Code != -32001 || !strings.Contains(wire.Message, `tool "delete_files" is not allowed`) {
+					t.Fatalf("denied tool over SSE: %v, want the gateway's -32001 error", err)
+				}
+				if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "after"}}); err != nil || textOf(res) != "echo: after" {
+					t.Fatalf("echo after the refusal: %v %v", textOf(res), err)
+				}
 				assertLog(t, logs, `"event":"tool_not_allowed"`, `"event":"tools_filtered"`)
 				if strings.Contains(logs.String(), `"event":"malformed_response"`) {
 					t.Error("the endpoint event was judged as a malformed message")
 				}
 			} else if err != nil || !ran {
 				t.Fatalf("passive: delete_files err %v, ran %v", err, ran)
+			}
+		})
+	}
+}
+
+// TestLegacySSERefusalSDKClients runs the TS, Python and Go SDK clients
+// against the TS and Python SDKs' HTTP+SSE servers through an active
+// gateway whose allowlist leaves out secret_admin: each client gets the
+// gateway's -32001 for it on the SSE stream, finishes its script (the
+// later read works), and the server never runs the tool. The Go SDK's
+// server is TestLegacySSEThroughGateway's.
+func TestLegacySSERefusalSDKClients(t *testing.T) {
+	envoyBinary(t)
+	for _, sdk := range []string{"ts", "py"} {
+		t.Run(sdk+"-server", func(t *testing.T) {
+			t.Parallel()
+			legacyRefusalClients(t, sdk)
+		})
+	}
+}
+
+func legacyRefusalClients(t *testing.T, sdk string) {
+	upstream, execLog := startSDKServerOn(t, sdk, "sse")
+	gw, _ := startGateway(t, "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", interopPolicy(t, []string{"echo"}), "--mode", "active")
+	for _, c := range interopClients {
+		t.Run(c.name, func(t *testing.T) {
+			tr := c.run(context.Background(), t, "sse", gw, "interop://note")
+			if _, failed := tr["connect"]; failed {
+				t.Fatalf("connect: %v", tr["connect"])
+			}
+			byTool := map[string]map[string]any{}
+			calls, _ := tr["calls"].([]any)
+			for _, c := range calls {
+				m, _ := c.(map[string]any)
+				tool, _ := m["tool"].(string)
+				byTool[tool] = m
+			}
+			if byTool["echo"]["result"] == nil {
+				t.Errorf("echo: %v", byTool["echo"])
+			}
+			e, _ := byTool["secret_admin"]["error"].(map[string]any)
+			if code, _ := e["code"].(float64); code != -32001 || !strings.Contains(fmt.Sprint(e["message"]), `"secret_admin" is not allowed`) {
+				t.Errorf("secret_admin: %v, want the gateway's -32001", byTool["secret_admin"])
+			}
+			if read, _ := tr["read"].(map[string]any); read["contents"] == nil {
+				t.Errorf("read after the refusal: %v", tr["read"])
+			}
+			if n := executions(t, execLog, "secret_admin"); n != 0 {
+				t.Fatalf("secret_admin ran %d times", n)
+			}
+			if executions(t, execLog, "echo") == 0 {
+				t.Error("echo never ran: the log does not show executions")
 			}
 		})
 	}

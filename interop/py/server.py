@@ -1,8 +1,9 @@
 """The Python `mcp` SDK server of the interop matrix.
 
-    python server.py PORT
+    python server.py PORT [sse]
 
-Serves Streamable HTTP on 127.0.0.1:PORT/mcp with an echo tool, a
+Serves Streamable HTTP on 127.0.0.1:PORT/mcp (or with "sse" the 2024-11-05
+HTTP+SSE transport on 127.0.0.1:PORT/sse) with an echo tool, a
 secret_admin tool, a prompt and a resource. Each tool execution is appended
 as a line "tool <name>" to the file named by INTEROP_EXEC_LOG (if set), so a
 test can tell whether a smuggled call reached the tool.
@@ -47,7 +48,8 @@ def note() -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or not sys.argv[1].isdigit():
-        sys.exit("usage: python server.py PORT")
+    if len(sys.argv) not in (2, 3) or not sys.argv[1].isdigit() or sys.argv[2:] not in ([], ["sse"]):
+        sys.exit("usage: python server.py PORT [sse]")
     print(f"listening on {sys.argv[1]}", file=sys.stderr, flush=True)
-    server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
+    transport = "sse" if sys.argv[2:] == ["sse"] else "streamable-http"
+    server.run(transport, host="127.0.0.1", port=int(sys.argv[1]))

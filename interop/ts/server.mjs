@@ -1,9 +1,10 @@
 // server.mjs: the TypeScript SDK server of the interop matrix.
 //
-//   node server.mjs PORT
+//   node server.mjs PORT [sse]
 //
 // Serves Streamable HTTP (stateful, one transport per session) on
-// 127.0.0.1:PORT/mcp with an echo tool, a secret_admin tool, a prompt and a
+// 127.0.0.1:PORT/mcp, or with "sse" the 2024-11-05 HTTP+SSE transport on
+// 127.0.0.1:PORT/sse, with an echo tool, a secret_admin tool, a prompt and a
 // resource. Each tool execution is appended as a line "tool <name>" to the
 // file named by INTEROP_EXEC_LOG (if set), so a test can tell whether a
 // smuggled call reached the tool. Prints "listening on PORT" to stderr.
@@ -14,12 +15,14 @@ import { load } from "./sdk.mjs";
 
 const { McpServer } = load("@modelcontextprotocol/sdk/server/mcp.js");
 const { StreamableHTTPServerTransport } = load("@modelcontextprotocol/sdk/server/streamableHttp.js");
+const { SSEServerTransport } = load("@modelcontextprotocol/sdk/server/sse.js");
 const { isInitializeRequest } = load("@modelcontextprotocol/sdk/types.js");
 const z = load("zod");
 
 const port = Number(process.argv[2]);
-if (!Number.isInteger(port) || port <= 0) {
-  console.error("usage: node server.mjs PORT");
+const legacy = process.argv[3] === "sse";
+if (!Number.isInteger(port) || port <= 0 || process.argv.length > (legacy ? 4 : 3)) {
+  console.error("usage: node server.mjs PORT [sse]");
   process.exit(2);
 }
 
@@ -68,8 +71,33 @@ async function readJSON(req) {
   return text === "" ? undefined : JSON.parse(text);
 }
 
+// The 2024-11-05 HTTP+SSE transport: GET /sse opens a session's stream,
+// whose endpoint event names /message?sessionId=… for the POSTs.
+const sseSessions = new Map();
+
+async function serveSSE(req, res) {
+  const url = new URL(req.url, "http://localhost");
+  if (req.method === "GET" && url.pathname === "/sse") {
+    const transport = new SSEServerTransport("/message", res);
+    sseSessions.set(transport.sessionId, transport);
+    res.on("close", () => sseSessions.delete(transport.sessionId));
+    await newServer().connect(transport);
+    return;
+  }
+  const transport = sseSessions.get(url.searchParams.get("sessionId"));
+  if (req.method !== "POST" || url.pathname !== "/message" || !transport) {
+    res.writeHead(404).end();
+    return;
+  }
+  await transport.handlePostMessage(req, res);
+}
+
 const http = createServer(async (req, res) => {
   try {
+    if (legacy) {
+      await serveSSE(req, res);
+      return;
+    }
     if (!req.url.startsWith("/mcp")) {
       res.writeHead(404).end();
       return;
