@@ -141,6 +141,10 @@ func (t *texts) build(kind string, n, v int) (string, error) {
 		if len(attack) > n/2 {
 			attack = clip(attack, n/2)
 		}
+		// Blank lines around it, as between paragraphs: glued to a word or
+		// into an unclosed string of the clipped text around it, it would
+		// be another, easier case for the detectors to miss.
+		attack = "\n\n" + attack + "\n\n"
 		head := t.fill(kindProse, (n-len(attack))/2, v)
 		b.WriteString(head)
 		b.WriteString(attack)
