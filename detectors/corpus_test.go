@@ -1,6 +1,8 @@
 package detectors
 
 import (
+	"github.com/mcpgate/mcpgate/internal/corpusdir"
+
 	"bufio"
 	"encoding/json"
 	"errors"
@@ -13,33 +15,12 @@ import (
 	"testing"
 )
 
-// corpusDir is the shared labelled corpus: $MCPGATE_CORPUS, or the first
-// shared/corpus found walking up from this package (the checkout sits
-// beside it; a worktree sits one level deeper). "" when there is none.
+// corpusDir is the shared labelled corpus (corpusdir.Find); "" when there
+// is none.
 var corpusDir = func() string {
-	if d := os.Getenv("MCPGATE_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		return ""
-	}
-	for {
-		if d := filepath.Join(dir, "shared", "corpus"); isDir(d) {
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	d, _ := corpusdir.Find()
+	return d
 }()
-
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
-}
 
 type corpusRow struct {
 	ID       string `json:"id"`

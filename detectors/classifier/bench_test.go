@@ -1,9 +1,10 @@
 package classifier
 
 import (
+	"github.com/mcpgate/mcpgate/internal/corpusdir"
+
 	"bufio"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,33 +12,13 @@ import (
 	"time"
 )
 
-// findCorpus looks for shared/corpus in a parent of the working directory
-// (beside the repository, or beside a worktree's parent).
-func findCorpus() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		c := filepath.Join(dir, "shared", "corpus")
-		if st, err := os.Stat(filepath.Join(c, "train")); err == nil && st.IsDir() {
-			return c, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no shared/corpus/train in any parent directory")
-		}
-		dir = parent
-	}
-}
-
 type corpusRow struct {
 	ID, Source, License, Lang, Label, Category, Context, Variant, Text string
 }
 
 func readRows(tb testing.TB, file string) []corpusRow {
 	tb.Helper()
-	dir, err := findCorpus()
+	dir, err := corpusdir.Find()
 	if err != nil {
 		tb.Skipf("%v: the corpus benchmarks and tests need the shared corpus", err)
 	}

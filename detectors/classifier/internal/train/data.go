@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -142,26 +141,6 @@ func load(corpus, cases string) ([]*row, error) {
 		}
 	}
 	return all, nil
-}
-
-// findCorpus looks for shared/corpus beside the module root or any parent
-// of the working directory.
-func findCorpus() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		c := filepath.Join(dir, "shared", "corpus")
-		if st, err := os.Stat(filepath.Join(c, "train")); err == nil && st.IsDir() {
-			return c, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no shared/corpus/train in any parent directory; pass -corpus")
-		}
-		dir = parent
-	}
 }
 
 // featurize fills r.feats and r.blocks with the model's features.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/mcpgate/mcpgate/internal/corpusdir"
+
 	"os"
 	"testing"
 
@@ -28,7 +30,7 @@ func corpusRows(t *testing.T) []*row {
 	if testing.Short() {
 		t.Skip("trains models: not in -short")
 	}
-	corpus, err := findCorpus()
+	corpus, err := corpusdir.Find()
 	if err != nil {
 		t.Skipf("%v: the evaluation floors need the shared corpus", err)
 	}

@@ -8,6 +8,8 @@
 package main
 
 import (
+	"github.com/mcpgate/mcpgate/internal/corpusdir"
+
 	"bytes"
 	"flag"
 	"fmt"
@@ -43,7 +45,7 @@ func main() {
 
 func run(corpus, cases, out string, check, eval bool) error {
 	if corpus == "" {
-		c, err := findCorpus()
+		c, err := corpusdir.Find()
 		if err != nil {
 			return err
 		}
